@@ -1,0 +1,49 @@
+"""Settings shared by every kefu process, read from ``KEFU_*`` environment variables.
+
+Each subsystem keeps its own settings class next to its code (``retrieval.settings``,
+``tickets.settings``, ``gateway.settings``); this one holds only what they all need:
+where data lives, the database, and where the three services listen.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class CommonSettings(BaseSettings):
+    """Paths and service addresses; every field can be overridden by ``KEFU_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
+
+    var_dir: Path = Field(default=REPO_ROOT / "var", description="Runtime data: databases, index, logs.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the kefu database; empty means sqlite under var_dir.",
+    )
+    rasa_url: str = Field(default="http://127.0.0.1:5005", description="Rasa server.")
+    action_server_url: str = Field(default="http://127.0.0.1:5055", description="Rasa action server.")
+    gateway_host: str = Field(default="127.0.0.1", description="Interface the gateway binds.")
+    gateway_port: int = Field(default=8000, description="Port of the gateway (web chat, APIs).")
+    log_level: str = Field(default="INFO", description="Log level of kefu's own loggers.")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> CommonSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'kefu.db'}"
+        return self
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+
+@lru_cache(maxsize=1)
+def get_common_settings() -> CommonSettings:
+    """The process-wide settings (tests build their own ``CommonSettings`` instead)."""
+    return CommonSettings()
