@@ -1,0 +1,303 @@
+"""Storage of conversations and messages: creation, sequence allocation, history.
+
+Plain synchronous SQLAlchemy; async callers run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.models import Conversation, Message, utcnow
+from kefu.db import session_scope
+
+SENDERS = ("customer", "bot", "agent", "system")
+
+
+class ConversationNotFound(LookupError):
+    """No conversation with that id (or it expired)."""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as the API and the WebSocket show it."""
+
+    seq: int
+    sender: str
+    text: str
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    client_msg_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "sender": self.sender,
+            "text": self.text,
+            "buttons": self.buttons,
+            "citations": self.citations,
+            "custom": self.custom,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "client_msg_id": self.client_msg_id,
+        }
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    id: str
+    channel: str
+    channel_user_id: str | None
+    state: str
+    assigned_agent: str | None
+    handoff_reason: str | None
+    queued_at: datetime | None
+    priority: int
+    last_seq: int
+    created_at: datetime
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message about to be stored (seq not yet known)."""
+
+    sender: str
+    text: str
+    buttons: list[dict[str, Any]] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    custom: dict[str, Any] = field(default_factory=dict)
+    agent_id: str | None = None
+
+
+def _info(conv: Conversation) -> ConversationInfo:
+    return ConversationInfo(
+        id=conv.id,
+        channel=conv.channel,
+        channel_user_id=conv.channel_user_id,
+        state=conv.state,
+        assigned_agent=conv.assigned_agent,
+        handoff_reason=conv.handoff_reason,
+        queued_at=conv.queued_at,
+        priority=conv.priority,
+        last_seq=conv.last_seq,
+        created_at=conv.created_at,
+        last_activity_at=conv.last_activity_at,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _stored(msg: Message) -> StoredMessage:
+    return StoredMessage(
+        seq=msg.seq,
+        sender=msg.sender,
+        text=msg.text,
+        buttons=list(msg.buttons or []),
+        citations=list(msg.citations or []),
+        custom=dict(msg.custom or {}),
+        created_at=_aware(msg.created_at),
+        client_msg_id=msg.client_msg_id,
+    )
+
+
+class ConversationStore:
+    """All reads and writes of conversations and messages."""
+
+    def __init__(self, session_factory: sessionmaker[Session], *, retention_days: int = 30) -> None:
+        self._sessions = session_factory
+        self._retention = timedelta(days=retention_days)
+
+    def create(self, *, channel: str = "web", channel_user_id: str | None = None) -> ConversationInfo:
+        """Open a conversation with an unguessable id."""
+        now = utcnow()
+        conv = Conversation(
+            id=secrets.token_urlsafe(18),
+            channel=channel,
+            channel_user_id=channel_user_id,
+            state="bot",
+            priority=0,
+            last_seq=0,
+            created_at=now,
+            last_activity_at=now,
+        )
+        with session_scope(self._sessions) as session:
+            session.add(conv)
+            session.flush()
+            return _info(conv)
+
+    def find_by_channel_user(self, channel: str, channel_user_id: str) -> ConversationInfo | None:
+        """The newest conversation of a channel user (Telegram chat, WeChat openid)."""
+        with session_scope(self._sessions) as session:
+            conv = session.scalars(
+                select(Conversation)
+                .where(Conversation.channel == channel, Conversation.channel_user_id == channel_user_id)
+                .order_by(Conversation.created_at.desc())
+                .limit(1)
+            ).first()
+            return _info(conv) if conv else None
+
+    def get(self, conversation_id: str) -> ConversationInfo:
+        with session_scope(self._sessions) as session:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None or self._expired(conv):
+                raise ConversationNotFound(conversation_id)
+            return _info(conv)
+
+    def _expired(self, conv: Conversation) -> bool:
+        return utcnow() - _aware(conv.last_activity_at) > self._retention
+
+    def append(
+        self, conversation_id: str, message: OutgoingMessage, *, client_msg_id: str | None = None
+    ) -> tuple[StoredMessage, bool]:
+        """Store one message with the next sequence number.
+
+        Returns the stored message and whether it is new; a repeated ``client_msg_id``
+        returns the message stored the first time (a client retry is not a new message).
+        """
+        if message.sender not in SENDERS:
+            raise ValueError(f"unknown sender {message.sender!r}")
+        try:
+            with session_scope(self._sessions) as session:
+                if client_msg_id:
+                    existing = self._by_client_id(session, conversation_id, client_msg_id)
+                    if existing is not None:
+                        return _stored(existing), False
+                now = utcnow()
+                seq = session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id)
+                    .values(last_seq=Conversation.last_seq + 1, last_activity_at=now)
+                    .returning(Conversation.last_seq)
+                ).scalar_one_or_none()
+                if seq is None:
+                    raise ConversationNotFound(conversation_id)
+                row = Message(
+                    conversation_id=conversation_id,
+                    seq=seq,
+                    sender=message.sender,
+                    text=message.text,
+                    buttons=message.buttons,
+                    citations=message.citations,
+                    custom=message.custom,
+                    client_msg_id=client_msg_id,
+                    agent_id=message.agent_id,
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                return _stored(row), True
+        except IntegrityError:
+            # Two deliveries of the same client id raced; the first one won.
+            if client_msg_id:
+                with session_scope(self._sessions) as session:
+                    existing = self._by_client_id(session, conversation_id, client_msg_id)
+                    if existing is not None:
+                        return _stored(existing), False
+            raise
+
+    @staticmethod
+    def _by_client_id(session: Session, conversation_id: str, client_msg_id: str) -> Message | None:
+        return session.scalars(
+            select(Message).where(
+                Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
+            )
+        ).first()
+
+    def messages_after(self, conversation_id: str, after: int = 0, limit: int = 500) -> list[StoredMessage]:
+        """Messages with a sequence number greater than ``after``, oldest first."""
+        self.get(conversation_id)
+        with session_scope(self._sessions) as session:
+            rows = session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.seq > after)
+                .order_by(Message.seq)
+                .limit(limit)
+            ).all()
+            return [_stored(m) for m in rows]
+
+    def set_state(
+        self,
+        conversation_id: str,
+        state: str,
+        *,
+        agent: str | None = None,
+        reason: str | None = None,
+        expect_state: str | None = None,
+        expect_agent: str | None = None,
+    ) -> ConversationInfo:
+        """Change who answers the conversation.
+
+        ``expect_state``/``expect_agent`` make the change conditional (compare-and-set), so
+        two agents claiming at once cannot both win.
+        """
+        with session_scope(self._sessions) as session:
+            stmt = update(Conversation).where(Conversation.id == conversation_id)
+            if expect_state is not None:
+                stmt = stmt.where(Conversation.state == expect_state)
+            if expect_agent is not None:
+                stmt = stmt.where(Conversation.assigned_agent == expect_agent)
+            values: dict[str, Any] = {"state": state, "assigned_agent": agent, "last_activity_at": utcnow()}
+            if state == "queue":
+                values["queued_at"] = utcnow()
+                values["handoff_reason"] = reason
+            elif state == "bot":
+                values["queued_at"] = None
+                values["handoff_reason"] = None
+            changed = session.execute(stmt.values(**values)).rowcount  # type: ignore[attr-defined]
+            conv = session.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFound(conversation_id)
+            if not changed:
+                raise StateConflict(_info(conv))
+            session.refresh(conv)
+            return _info(conv)
+
+    def queue_position(self, conversation_id: str) -> int:
+        """1-based place in the human queue (by priority, then waiting time)."""
+        with session_scope(self._sessions) as session:
+            conv = session.get(Conversation, conversation_id)
+            if conv is None or conv.state != "queue" or conv.queued_at is None:
+                return 0
+            ahead = session.scalar(
+                select(func.count())
+                .select_from(Conversation)
+                .where(
+                    Conversation.state == "queue",
+                    (Conversation.priority > conv.priority)
+                    | ((Conversation.priority == conv.priority) & (Conversation.queued_at < conv.queued_at)),
+                )
+            )
+            return int(ahead or 0) + 1
+
+    def list_by_state(self, state: str) -> list[ConversationInfo]:
+        with session_scope(self._sessions) as session:
+            rows = session.scalars(
+                select(Conversation)
+                .where(Conversation.state == state)
+                .order_by(Conversation.priority.desc(), Conversation.queued_at)
+            ).all()
+            return [_info(c) for c in rows]
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with session_scope(self._sessions) as session:
+            session.execute(select(1))
+
+
+class StateConflict(RuntimeError):
+    """The conversation was not in the expected state (someone else changed it first)."""
+
+    def __init__(self, current: ConversationInfo) -> None:
+        super().__init__(f"conversation {current.id} is {current.state}")
+        self.current = current

@@ -1,0 +1,46 @@
+"""In-process publish/subscribe of new messages, for WebSockets and channel senders.
+
+All conversation writes happen in the gateway process, so an in-memory hub sees
+every message; a subscriber that falls behind catches up from the database by
+sequence number, so nothing depends on the hub being lossless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+CONSOLE_TOPIC = "console"
+
+
+def conversation_topic(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+class Hub:
+    def __init__(self, max_queue: int = 1000) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._max_queue = max_queue
+
+    def publish(self, topic: str, event: dict[str, Any]) -> None:
+        for queue in list(self._subscribers.get(topic, ())):
+            # A stuck client loses hub events; it resyncs from the database by seq.
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    @asynccontextmanager
+    async def subscribe(self, *topics: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._max_queue)
+        for topic in topics:
+            self._subscribers[topic].add(queue)
+        try:
+            yield queue
+        finally:
+            for topic in topics:
+                self._subscribers[topic].discard(queue)
+                if not self._subscribers[topic]:
+                    del self._subscribers[topic]

@@ -1,0 +1,55 @@
+"""The gateway's client of the Rasa server (REST channel and tracker API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer in time or answered with an error."""
+
+
+class RasaClient:
+    """Thin async wrapper; one shared connection pool per process."""
+
+    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Send a customer message; returns Rasa's bot messages (text/buttons/custom)."""
+        payload: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            payload["metadata"] = metadata
+        try:
+            response = await self._client.post("/webhooks/rest/webhook", json=payload)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(str(exc)) from exc
+        body = response.json()
+        if not isinstance(body, list):
+            raise RasaUnavailable(f"unexpected Rasa answer: {body!r:.200}")
+        return [m for m in body if isinstance(m, dict)]
+
+    async def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation's tracker (intents, slots, events) for agent assist."""
+        try:
+            response = await self._client.get(f"/conversations/{sender}/tracker")
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(str(exc)) from exc
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def healthy(self) -> bool:
+        try:
+            response = await self._client.get("/status", timeout=3.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

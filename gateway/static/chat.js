@@ -1,0 +1,129 @@
+// Web chat: WebSocket with resume by sequence number; everything typed is rendered as text.
+(function () {
+  "use strict";
+  var list = document.getElementById("messages");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("input");
+  var statusEl = document.getElementById("status");
+  var typingEl = document.getElementById("typing");
+  var KEY = "kefu.conversation";
+  var conversationId = localStorage.getItem(KEY);
+  var lastSeq = 0;
+  var seen = {};
+  var outbox = [];
+  var ws = null;
+  var retry = 0;
+  var SENDER = { bot: "智能助手", agent: "人工客服", system: "系统消息", customer: "我" };
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function render(m) {
+    if (seen[m.seq]) return;
+    seen[m.seq] = true;
+    if (m.client_msg_id) {
+      var pending = document.querySelector('[data-client-id="' + CSS.escape(m.client_msg_id) + '"]');
+      if (pending) pending.remove();
+    }
+    var li = el("li", "msg " + m.sender);
+    li.dataset.seq = m.seq;
+    if (m.sender !== "customer") li.appendChild(el("span", "who", SENDER[m.sender] || m.sender));
+    li.appendChild(el("span", "text", m.text));
+    if (m.buttons && m.buttons.length) {
+      var box = el("div", "buttons");
+      m.buttons.forEach(function (b) {
+        var btn = el("button", "", b.title);
+        btn.type = "button";
+        btn.addEventListener("click", function () { send(b.payload, b.title); });
+        box.appendChild(btn);
+      });
+      li.appendChild(box);
+    }
+    if (m.citations && m.citations.length) {
+      var cites = el("div", "citations", "依据：");
+      m.citations.forEach(function (c) {
+        var a = el("a", "", "《服务指南》" + c.section + (c.title ? " " + c.title : ""));
+        a.href = "/kb/sections/" + encodeURIComponent(c.section);
+        a.target = "_blank";
+        a.rel = "noopener";
+        cites.appendChild(a);
+      });
+      li.appendChild(cites);
+    }
+    var after = null;
+    list.querySelectorAll("li[data-seq]").forEach(function (n) {
+      if (!after && Number(n.dataset.seq) > m.seq) after = n;
+    });
+    list.insertBefore(li, after || list.querySelector("li.pending"));
+    if (m.seq > lastSeq) lastSeq = m.seq;
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function uid() {
+    return Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+  }
+
+  function send(text, shown) {
+    text = (text || "").trim();
+    if (!text) return;
+    var item = { type: "message", text: text, client_msg_id: uid() };
+    var li = el("li", "msg customer pending", shown || text);
+    li.dataset.clientId = item.client_msg_id;
+    list.appendChild(li);
+    list.scrollTop = list.scrollHeight;
+    outbox.push(item);
+    flush();
+  }
+
+  function flush() {
+    while (ws && ws.readyState === WebSocket.OPEN && outbox.length) {
+      ws.send(JSON.stringify(outbox[0]));
+      outbox.shift();
+    }
+  }
+
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(proto + location.host + "/ws/conversations/" + encodeURIComponent(conversationId) + "?after=" + lastSeq);
+    ws.onopen = function () { retry = 0; statusEl.textContent = "在线"; flush(); };
+    ws.onmessage = function (ev) {
+      var data = JSON.parse(ev.data);
+      if (data.type === "message") { typingEl.hidden = true; render(data.message); }
+      else if (data.type === "typing") { typingEl.hidden = false; }
+      else if (data.type === "state") {
+        typingEl.hidden = true;
+        statusEl.textContent = data.handled_by === "agent" ? "人工客服为您服务" : data.handled_by === "queue" ? "排队等待人工客服" : "在线";
+      } else if (data.type === "error") { typingEl.hidden = true; statusEl.textContent = data.error.message; }
+    };
+    ws.onclose = function (ev) {
+      if (ev.code === 4404) { localStorage.removeItem(KEY); start(); return; }
+      statusEl.textContent = "连接已断开，正在重连…";
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 500 * Math.pow(2, retry - 1));
+    };
+  }
+
+  function start() {
+    var ready = conversationId
+      ? Promise.resolve()
+      : fetch("/api/conversations", { method: "POST" }).then(function (r) { return r.json(); }).then(function (b) {
+          conversationId = b.conversation_id;
+          localStorage.setItem(KEY, conversationId);
+        });
+    ready.then(connect).catch(function () {
+      statusEl.textContent = "无法连接客服，正在重试…";
+      setTimeout(start, 2000);
+    });
+  }
+
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); send(input.value); input.value = ""; });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit(); }
+  });
+  document.getElementById("human").addEventListener("click", function () { send("/request_human", "转人工"); });
+  start();
+})();
