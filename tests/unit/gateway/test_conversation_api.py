@@ -99,7 +99,7 @@ def test_history_after_seq_returns_only_newer_messages(client: TestClient) -> No
     assert [m["seq"] for m in everything] == [1, 2, 3, 4]
     assert [m["sender"] for m in everything] == ["customer", "system", "customer", "system"]
     newer = client.get(f"/api/conversations/{cid}/messages?after=2").json()["messages"]
-    assert [m["text"] for m in newer][0] == "第二条"
+    assert next(m["text"] for m in newer) == "第二条"
     assert client.get(f"/api/conversations/{cid}/messages?after=-1").status_code == 422
 
 
@@ -133,11 +133,13 @@ def test_websocket_refuses_foreign_origin(client: TestClient) -> None:
     cid = _conversation(client)
     from starlette.websockets import WebSocketDisconnect
 
-    with pytest.raises(WebSocketDisconnect) as info:
-        with client.websocket_connect(
+    with (
+        pytest.raises(WebSocketDisconnect) as info,
+        client.websocket_connect(
             f"/ws/conversations/{cid}", headers={"origin": "https://evil.example"}
-        ) as ws:
-            ws.receive_json()
+        ) as ws,
+    ):
+        ws.receive_json()
     assert info.value.code == 1008
 
 
