@@ -21,7 +21,10 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KEFU_", extra="ignore")
 
-    var_dir: Path = Field(default=REPO_ROOT / "var", description="Runtime data: databases, index, logs.")
+    var_dir: Path = Field(
+        default=REPO_ROOT / "var",
+        description="Runtime data: databases, index, logs (default: var/ in the repository).",
+    )
     database_url: str = Field(
         default="",
         description="SQLAlchemy URL of the kefu database; empty means sqlite under var_dir.",
