@@ -1,0 +1,50 @@
+"""Settings of identity verification and subscriber accounts (``KEFU_OTP_*``, ``KEFU_ACCOUNTS_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OtpSettings(BaseSettings):
+    """One-time code rules; the guide requires identity checks before account data is shown."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_OTP_", extra="ignore")
+
+    code_length: int = Field(default=6, ge=4, le=10, description="Digits in a one-time SMS code.")
+    ttl_seconds: int = Field(default=300, ge=30, description="Seconds a one-time code stays valid.")
+    max_attempts: int = Field(default=3, ge=1, description="Wrong codes allowed before the phone is locked.")
+    lockout_minutes: int = Field(
+        default=15, ge=1, description="Minutes a phone stays locked after too many wrong codes."
+    )
+    resend_interval_seconds: int = Field(
+        default=0, ge=0, description="Minimum seconds between two codes to the same phone (0 = no limit)."
+    )
+    sms_provider: str = Field(
+        default="log",
+        description='SMS provider: "log" logs the code (phone masked) and to var/sms_outbox.jsonl.',
+    )
+
+
+class AccountsSettings(BaseSettings):
+    """Where the development SMS outbox lives and which tariff catalogue prices accounts."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_ACCOUNTS_", extra="ignore")
+
+    sms_outbox: Path | None = Field(
+        default=None,
+        description="JSON-lines outbox of the log SMS provider (default: <KEFU_VAR_DIR>/sms_outbox.jsonl).",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_otp_settings() -> OtpSettings:
+    return OtpSettings()
+
+
+@lru_cache(maxsize=1)
+def get_accounts_settings() -> AccountsSettings:
+    return AccountsSettings()

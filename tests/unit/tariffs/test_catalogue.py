@@ -1,0 +1,62 @@
+"""The catalogue answers tariff questions from the table, and rejects a broken file clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tariffs import format as fmt
+from tariffs.catalogue import Catalogue, CatalogueError
+
+SAMPLE = Path(__file__).with_name("sample_tariffs.yml")
+
+
+@pytest.fixture
+def catalogue() -> Catalogue:
+    return Catalogue.load(SAMPLE)
+
+
+def test_find_by_name_alias_and_inside_a_sentence(catalogue: Catalogue) -> None:
+    assert catalogue.find("5G畅享129元套餐").id == "5g-129"  # type: ignore[union-attr]
+    assert catalogue.find("畅享99").id == "5g-99"  # type: ignore[union-attr]
+    assert catalogue.find("我想换成尊享199那个").id == "5g-199"  # type: ignore[union-attr]
+    assert catalogue.find("不存在的套餐") is None
+
+
+def test_cheapest_5g_plan_is_the_lowest_monthly_fee(catalogue: Catalogue) -> None:
+    assert catalogue.cheapest("mobile_5g").name == "青春校园卡"  # type: ignore[union-attr]
+
+
+def test_filter_min_data_lists_only_plans_with_enough_data_cheapest_first(catalogue: Catalogue) -> None:
+    names = [o.name for o in catalogue.filter(min_data_gb=30, kind=("mobile_5g", "mobile_4g"))]
+    assert names == ["青春校园卡", "5G畅享59元套餐", "5G畅享99元套餐", "5G畅享129元套餐", "5G尊享199元套餐"]
+
+
+def test_compare_two_plans_states_fee_and_data_difference(catalogue: Catalogue) -> None:
+    text = fmt.comparison(catalogue.compare("畅享59", "畅享99"))
+    assert "月费多40元" in text and "流量多30GB" in text
+
+
+def test_find_all_lists_each_mentioned_offer_once(catalogue: Catalogue) -> None:
+    assert [o.id for o in catalogue.find_all("5G畅享59元套餐和5G畅享99元套餐哪个好")] == ["5g-59", "5g-99"]
+
+
+def test_recommend_respects_budget(catalogue: Catalogue) -> None:
+    assert [o.id for o in catalogue.recommend(data_gb=20, budget=60)] == ["campus", "5g-59"]
+
+
+def test_load_broken_file_raises_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "tariffs.yml"
+    bad.write_text(
+        "version: 1\noffers:\n  - {id: x, name: X, kind: spaceship, monthly_fee: 1}\n", encoding="utf-8"
+    )
+    with pytest.raises(CatalogueError, match="schema"):
+        Catalogue.load(bad)
+    with pytest.raises(CatalogueError, match="not found"):
+        Catalogue.load(tmp_path / "missing.yml")
+
+
+def test_offer_detail_says_when_it_takes_effect(catalogue: Catalogue) -> None:
+    assert "次月1日起生效" in fmt.offer_detail(catalogue.find("畅享59"))  # type: ignore[arg-type]
+    assert "立即生效" in fmt.offer_detail(catalogue.find("流量加油包"))  # type: ignore[arg-type]
