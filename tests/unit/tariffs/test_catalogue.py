@@ -60,3 +60,22 @@ def test_load_broken_file_raises_clear_error(tmp_path: Path) -> None:
 def test_offer_detail_says_when_it_takes_effect(catalogue: Catalogue) -> None:
     assert "次月1日起生效" in fmt.offer_detail(catalogue.find("畅享59"))  # type: ignore[arg-type]
     assert "立即生效" in fmt.offer_detail(catalogue.find("流量加油包"))  # type: ignore[arg-type]
+
+
+def test_answer_tariff_question_cheapest_5g(catalogue: Catalogue) -> None:
+    from tariffs.query import answer_tariff_question
+
+    assert answer_tariff_question(catalogue, "最便宜的5G套餐是哪个").startswith("最便宜的是青春校园卡")
+
+
+def test_answer_tariff_question_plans_with_30gb_or_more(catalogue: Catalogue) -> None:
+    from tariffs.query import answer_tariff_question
+
+    text = answer_tariff_question(catalogue, "有没有30G以上流量的套餐")
+    assert "5G畅享59元套餐" in text and "4G轻享39元套餐" not in text
+
+
+def test_answer_tariff_question_compares_two_plans(catalogue: Catalogue) -> None:
+    from tariffs.query import answer_tariff_question
+
+    assert "月费多40元" in answer_tariff_question(catalogue, "畅享59和畅享99有什么区别")

@@ -1,0 +1,68 @@
+"""Process-wide services for the action server, created lazily once per process."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from accounts.service import AccountService
+from accounts.settings import get_accounts_settings, get_otp_settings
+from accounts.sms import make_sms_provider
+from accounts.verification import VerificationService
+from kefu.db import make_engine, make_session_factory
+from kefu.settings import get_common_settings
+from tariffs.catalogue import Catalogue, get_catalogue
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+_lock = threading.Lock()
+
+# Buttons asking whether an answer helped (rules react to affirm / deny after an answer).
+HELPFUL_BUTTONS = [{"title": "有帮助", "payload": "/affirm"}, {"title": "没解决", "payload": "/deny"}]
+HUMAN_BUTTON = {"title": "转人工客服", "payload": "/request_human"}
+
+
+@lru_cache(maxsize=1)
+def session_factory() -> sessionmaker[Session]:
+    return make_session_factory(make_engine(get_common_settings().database_url))
+
+
+@lru_cache(maxsize=1)
+def verification_service() -> VerificationService:
+    common = get_common_settings()
+    otp = get_otp_settings()
+    sms = make_sms_provider(otp.sms_provider, common.var_dir, get_accounts_settings().sms_outbox)
+    return VerificationService(session_factory(), sms, otp)
+
+
+def catalogue() -> Catalogue:
+    return get_catalogue()
+
+
+def account_service() -> AccountService:
+    return AccountService(session_factory(), catalogue())
+
+
+@lru_cache(maxsize=1)
+def ticket_service() -> Any:
+    """The tickets package's TicketService on the shared database."""
+    from tickets.service import TicketService
+
+    return TicketService(session_factory())
+
+
+def knowledge_base() -> Any:
+    """The retrieval singleton (it loads the model and index once itself)."""
+    from retrieval import get_knowledge_base
+
+    with _lock:
+        return get_knowledge_base()
+
+
+def local_time(value: datetime) -> str:
+    """A deadline as customers read it: ``2026年11月29日 18:00``, Beijing time."""
+    return value.astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M")

@@ -1,0 +1,67 @@
+"""Two-stage fallback: first the two likeliest intents as buttons, twice in a row a human."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import HUMAN_BUTTON
+from actions.handoff import conversation_note, handoff_payload
+
+INTENT_LABELS = {
+    "ask_tariff": "咨询套餐资费",
+    "ask_policy": "咨询业务规定",
+    "report_fault": "故障报修",
+    "complain": "投诉",
+    "change_plan": "变更套餐",
+    "order_addon": "订购流量/语音包",
+    "apply_service": "办理新业务",
+    "port_number": "携号转网",
+    "cancel_service": "销户/拆机",
+    "query_account": "查询话费流量",
+    "check_ticket": "查询工单进度",
+    "request_human": "转人工客服",
+    "greet": "打招呼",
+    "bot_challenge": "了解我是谁",
+}
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row fell below the confidence threshold."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+def top_intents(tracker: Tracker, n: int = 2) -> list[str]:
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    names = [r.get("name") for r in ranking if r.get("name") in INTENT_LABELS]
+    return [str(x) for x in names[:n]]
+
+
+class ActionFallback(Action):  # type: ignore[misc]
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if consecutive_fallbacks(tracker) >= 2:
+            dispatcher.utter_message(
+                text="抱歉，我还是没能理解您的问题，正在为您转接人工客服…",
+                json_message=handoff_payload("fallback", conversation_note(tracker)),
+            )
+            return []
+        buttons = [{"title": INTENT_LABELS[i], "payload": f"/{i}"} for i in top_intents(tracker)]
+        buttons.append(HUMAN_BUTTON)
+        dispatcher.utter_message(text="抱歉，我不太确定您的意思，您是想：", buttons=buttons)
+        return []

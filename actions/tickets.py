@@ -1,0 +1,338 @@
+"""Fault, complaint and application forms: validation, confirmation, ticket submission."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from accounts.phone import normalize_contact_number
+from actions.common import local_time, ticket_service
+from actions.handoff import escalation_reason, handoff_payload
+from actions.slots import extract_district, normalize_fault_type, parse_correction
+
+log = logging.getLogger(__name__)
+
+FORM_FIELDS: dict[str, tuple[str, ...]] = {
+    "fault_form": ("contact_phone", "fault_type", "district", "fault_since", "preferred_time"),
+    "complaint_form": ("contact_phone", "issue_detail", "desired_remedy"),
+    "application_form": ("business_type", "contact_phone", "district", "preferred_time"),
+}
+FIELD_LABELS = {
+    "contact_phone": "联系电话",
+    "fault_type": "故障类型",
+    "district": "地址",
+    "fault_since": "开始时间",
+    "preferred_time": "预约时间",
+    "issue_detail": "投诉内容",
+    "desired_remedy": "您的诉求",
+    "business_type": "办理业务",
+}
+FORM_TITLES = {"fault_form": "故障报修", "complaint_form": "投诉", "application_form": "业务办理申请"}
+FORM_SLOTS = (
+    "contact_phone",
+    "district",
+    "address",
+    "preferred_time",
+    "form_confirmed",
+    "fault_type",
+    "fault_since",
+    "issue_detail",
+    "desired_remedy",
+    "business_type",
+)
+
+
+def _display(tracker: Tracker, field: str) -> str:
+    if field == "district":
+        return str(tracker.get_slot("address") or tracker.get_slot("district") or "")
+    if field == "contact_phone":
+        from kefu.privacy import mask_phone
+
+        phone = str(tracker.get_slot("contact_phone") or "")
+        return mask_phone(phone) if phone.isdigit() else phone
+    return str(tracker.get_slot(field) or "")
+
+
+class _TicketFormValidation(FormValidationAction):  # type: ignore[misc]
+    """Checks shared by the three ticket forms; each form lists its own fields."""
+
+    form = ""
+
+    def name(self) -> str:
+        return f"validate_{self.form}"
+
+    def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        phone = normalize_contact_number(str(value or ""))
+        if phone is None:
+            dispatcher.utter_message(
+                text="这个号码好像不对，请输入11位中国大陆手机号，或带区号的固定电话（如010-62345678）。"
+            )
+            return {"contact_phone": None}
+        return {"contact_phone": phone}
+
+    def validate_district(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = str(value or "")
+        district = extract_district(text)
+        if district is None:
+            dispatcher.utter_message(text="请告诉我具体在哪个区（如：海淀区），以及详细地址。")
+            return {"district": None}
+        previous = str(tracker.get_slot("address") or "")
+        address = text if len(text) > len(district) or not previous.startswith(district) else previous
+        return {"district": district, "address": address}
+
+    def validate_preferred_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"preferred_time": text if text else None}
+
+    def validate_fault_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        fault = normalize_fault_type(str(value or ""))
+        if fault is None:
+            dispatcher.utter_message(text="请简单说一下是什么故障，例如：宽带断网、网速慢、手机没信号。")
+        return {"fault_type": fault}
+
+    def validate_fault_since(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"fault_since": text or None}
+
+    def validate_issue_detail(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if len(text) < 4:
+            dispatcher.utter_message(text="请再具体描述一下发生了什么，方便我们尽快核实处理。")
+            return {"issue_detail": None}
+        return {"issue_detail": text}
+
+    def validate_desired_remedy(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"desired_remedy": text or None}
+
+    def validate_business_type(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        return {"business_type": text if len(text) >= 2 else None}
+
+    async def validate_form_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value == "yes":
+            return {"form_confirmed": "yes"}
+        corrections = parse_correction(str(value or ""), FORM_FIELDS[self.form])
+        if not corrections:
+            dispatcher.utter_message(
+                text="没太明白您要修改哪一项。请这样说：“电话改成13912345678”或“地址改成朝阳区建国路88号”。"
+            )
+            return {"form_confirmed": None}
+        updates: dict[str, Any] = {"form_confirmed": None}
+        for field, raw in corrections.items():
+            validator = getattr(self, f"validate_{field}")
+            result = validator(raw, dispatcher, tracker, domain)
+            if all(v is not None for v in result.values()):
+                updates.update(result)
+        if len(updates) > 1:
+            changed = "、".join(FIELD_LABELS[f] for f in corrections if f in updates)
+            dispatcher.utter_message(text=f"已为您更新{changed}。")
+        return updates
+
+
+class ValidateFaultForm(_TicketFormValidation):
+    form = "fault_form"
+
+
+class ValidateComplaintForm(_TicketFormValidation):
+    form = "complaint_form"
+
+
+class ValidateApplicationForm(_TicketFormValidation):
+    form = "application_form"
+
+
+class ActionAskFormConfirmed(Action):  # type: ignore[misc]
+    """Shows what will be submitted and asks to confirm, correct or cancel."""
+
+    def name(self) -> str:
+        return "action_ask_form_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        form = tracker.active_loop.get("name") or "fault_form"
+        lines = [f"请确认您的{FORM_TITLES.get(form, '')}信息："]
+        lines += [f"· {FIELD_LABELS[f]}：{_display(tracker, f)}" for f in FORM_FIELDS.get(form, ())]
+        lines.append("确认无误请回复“确认”；需要修改请直接说，如“电话改成13912345678”；不办了请回复“取消”。")
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=[{"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}],
+        )
+        return []
+
+
+class ActionFormCancelled(Action):  # type: ignore[misc]
+    """Forgets what the cancelled form collected."""
+
+    def name(self) -> str:
+        return "action_form_cancelled"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        dispatcher.utter_message(text="好的，已为您取消，本次填写的信息不会提交。还有其他可以帮您的吗？")
+        slots = [*FORM_SLOTS, "verify_phone", "otp_code", "account_request", "requested_slot"]
+        if tracker.get_slot("verified_phone"):
+            slots = [s for s in slots if s not in ("verify_phone", "otp_code")]
+        return [SlotSet(s, None) for s in slots]
+
+
+def _reset_form() -> list[EventType]:
+    return [SlotSet(s, None) for s in FORM_SLOTS if s != "contact_phone"]
+
+
+def _channel(tracker: Tracker) -> str:
+    return str(tracker.get_latest_input_channel() or "rest")
+
+
+def describe_ticket(view: Any, what: str) -> str:
+    """The confirmation customers get: number, department, deadline and what happens next."""
+    text = (
+        f"已为您登记{what}，工单号：{view.id}。\n"
+        f"处理部门：{view.department_label}\n"
+        f"预计处理时限：{local_time(view.due_at)}前（北京时间）\n"
+        "接下来工作人员会通过您留的电话与您联系；您可以随时说“查工单”查看进度。"
+    )
+    if getattr(view, "merged_into_existing", False):
+        text = f"您反映的问题已有处理中的工单{view.id}，本次信息已补充到该工单，我们会加急处理。\n" + text
+    incident = getattr(view, "incident", None)
+    if incident:
+        text += f"\n另外提醒您：您所在区域目前有已知的网络故障正在抢修（{_incident_text(incident)}），修复后将自动恢复。"  # noqa: E501
+    return text
+
+
+def _incident_text(incident: Any) -> str:
+    if isinstance(incident, dict):
+        parts = [str(incident.get(k)) for k in ("title", "description", "district") if incident.get(k)]
+        eta = incident.get("eta") or incident.get("expected_restore_at")
+        if eta:
+            parts.append(f"预计恢复：{eta}")
+        return "，".join(parts) or "区域故障"
+    for attr in ("summary", "title", "description"):
+        if getattr(incident, attr, None):
+            return str(getattr(incident, attr))
+    return str(incident)
+
+
+class _SubmitAction(Action):  # type: ignore[misc]
+    category = ""
+    what = ""
+
+    def ticket_fields(self, tracker: Tracker) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if tracker.get_slot("form_confirmed") != "yes":
+            return _reset_form()
+        fields = self.ticket_fields(tracker)
+        try:
+            view = ticket_service().open_ticket(
+                category=self.category,
+                phone=str(tracker.get_slot("contact_phone")),
+                channel=_channel(tracker),
+                conversation_id=tracker.sender_id,
+                **fields,
+            )
+        except Exception:
+            log.exception("opening a %s ticket failed", self.category)
+            dispatcher.utter_message(
+                text="抱歉，工单系统暂时无法登记，您的信息没有丢失。我为您转接人工客服继续处理。",
+                json_message=handoff_payload("fallback", f"{self.what}登记失败，请人工补录"),
+            )
+            return _reset_form()
+        dispatcher.utter_message(text=describe_ticket(view, self.what))
+        events: list[EventType] = [*_reset_form(), SlotSet("last_ticket_id", view.id)]
+        reason = escalation_reason(tracker, merged=bool(getattr(view, "merged_into_existing", False)))
+        if reason and self.category == "complaint":
+            dispatcher.utter_message(
+                text="您的投诉我们非常重视，正在为您转接人工客服…",
+                json_message=handoff_payload("escalation", f"{reason}；工单{view.id}"),
+            )
+        return events
+
+
+class ActionSubmitFault(_SubmitAction):
+    category = "fault"
+    what = "故障报修工单"
+
+    def name(self) -> str:
+        return "action_submit_fault"
+
+    def ticket_fields(self, tracker: Tracker) -> dict[str, Any]:
+        fault = str(tracker.get_slot("fault_type"))
+        since = str(tracker.get_slot("fault_since"))
+        return {
+            "type": fault,
+            "description": f"{fault}，{since}开始",
+            "details": {
+                "fault_type": fault,
+                "since": since,
+                "address": tracker.get_slot("address"),
+                "preferred_time": tracker.get_slot("preferred_time"),
+            },
+            "district": tracker.get_slot("district"),
+        }
+
+
+class ActionSubmitComplaint(_SubmitAction):
+    category = "complaint"
+    what = "投诉工单"
+
+    def name(self) -> str:
+        return "action_submit_complaint"
+
+    def ticket_fields(self, tracker: Tracker) -> dict[str, Any]:
+        detail = str(tracker.get_slot("issue_detail"))
+        remedy = str(tracker.get_slot("desired_remedy"))
+        return {
+            "type": "service_complaint",
+            "description": detail,
+            "details": {"desired_remedy": remedy},
+            "district": tracker.get_slot("district"),
+        }
+
+
+class ActionSubmitApplication(_SubmitAction):
+    category = "application"
+    what = "业务办理申请"
+
+    def name(self) -> str:
+        return "action_submit_application"
+
+    def ticket_fields(self, tracker: Tracker) -> dict[str, Any]:
+        business = str(tracker.get_slot("business_type"))
+        return {
+            "type": business,
+            "description": f"申请办理：{business}",
+            "details": {
+                "business_type": business,
+                "address": tracker.get_slot("address"),
+                "preferred_time": tracker.get_slot("preferred_time"),
+            },
+            "district": tracker.get_slot("district"),
+        }
