@@ -14,7 +14,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from accounts.business import BUSINESS_REQUIREMENTS, describe_requirement
 from accounts.service import AccountError, AccountSummary, NotAPlan, SamePlan, UnknownOffer
 from actions.common import HUMAN_BUTTON, account_service, catalogue, local_time, ticket_service
-from actions.faq import question_text
 from actions.tickets import describe_ticket
 from kefu.privacy import mask_phone
 from tariffs import format as fmt
@@ -60,6 +59,36 @@ def _status(view: Any) -> str:
     return STATUS_LABELS.get(str(view.status), str(view.status))
 
 
+ACCOUNT_INTENTS = (
+    "query_account",
+    "check_ticket",
+    "change_plan",
+    "order_addon",
+    "cancel_service",
+    "port_number",
+)
+
+
+def request_message(tracker: Tracker) -> tuple[str, str]:
+    """Intent and text of the message that started the latest identity verification.
+
+    Taken from the event history rather than a slot, so that what the customer types into the
+    verification form (a phone number, a code) can never change which request is served.
+    """
+    events = list(tracker.events)
+    start = len(events)
+    for i in range(len(events) - 1, -1, -1):
+        e = events[i]
+        if e.get("event") == "active_loop" and e.get("name") == "verification_form":
+            start = i
+            break
+    for e in reversed(events[:start]):
+        if e.get("event") == "user":
+            intent = str(((e.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+            return (intent if intent in ACCOUNT_INTENTS else "query_account"), str(e.get("text") or "")
+    return "query_account", ""
+
+
 def _reset() -> list[EventType]:
     return [SlotSet("plan_name", None), SlotSet("ticket_id", None)]
 
@@ -80,10 +109,17 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
                 buttons=[HUMAN_BUTTON],
             )
             return [SlotSet("verify_phone", None), SlotSet("otp_code", None), *_reset()]
-        request = str(tracker.get_slot("account_request") or "query_account")
+        request, text = request_message(tracker)
         handler = getattr(self, f"_{request}", self._query_account)
+        match = TICKET_ID_RE.search(text)
+        command = ticket_command(text) if match else None
         try:
-            events: list[EventType] = handler(dispatcher, tracker, str(phone))
+            if match and command:
+                events: list[EventType] = self._ticket_command(
+                    dispatcher, str(phone), match.group(0).upper(), command, text
+                )
+            else:
+                events = handler(dispatcher, tracker, str(phone))
         except AccountError:
             log.exception("account request %s failed", request)
             dispatcher.utter_message(
@@ -101,14 +137,7 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
     def _check_ticket(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str
     ) -> list[EventType]:
-        text = question_text(tracker)
-        match = TICKET_ID_RE.search(text) or TICKET_ID_RE.search(str(tracker.get_slot("ticket_id") or ""))
         service = ticket_service()
-        if match:
-            ticket_id = match.group(0).upper()
-            command = ticket_command(text)
-            if command is not None:
-                return self._ticket_command(dispatcher, phone, ticket_id, command, text)
         tickets = list(service.list_for_customer(phone))
         if not tickets:
             dispatcher.utter_message(text=f"{mask_phone(phone)}名下暂无工单记录。")
@@ -186,7 +215,7 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
         cat = catalogue()
         wanted = tracker.get_slot("plan_name")
         offer = cat.find(str(wanted)) if wanted else None
-        offer = offer or next(iter(cat.find_all(question_text(tracker))), None)
+        offer = offer or next(iter(cat.find_all(request_message(tracker)[1])), None)
         summary = account_service().summary(phone)
         if offer is None or (offer.is_plan if kind == "addon" else not offer.is_plan):
             options = [o for o in cat.offers if (o.is_addon if kind == "addon" else o.is_plan)]

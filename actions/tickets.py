@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -57,13 +58,13 @@ def _display(tracker: Tracker, field: str) -> str:
     return str(tracker.get_slot(field) or "")
 
 
-class _TicketFormValidation(FormValidationAction):  # type: ignore[misc]
+class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
     """Checks shared by the three ticket forms; each form lists its own fields."""
 
     form = ""
 
-    def name(self) -> str:
-        return f"validate_{self.form}"
+    @abstractmethod
+    def name(self) -> str: ...
 
     def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -155,13 +156,22 @@ class _TicketFormValidation(FormValidationAction):  # type: ignore[misc]
 class ValidateFaultForm(_TicketFormValidation):
     form = "fault_form"
 
+    def name(self) -> str:
+        return "validate_fault_form"
+
 
 class ValidateComplaintForm(_TicketFormValidation):
     form = "complaint_form"
 
+    def name(self) -> str:
+        return "validate_complaint_form"
+
 
 class ValidateApplicationForm(_TicketFormValidation):
     form = "application_form"
+
+    def name(self) -> str:
+        return "validate_application_form"
 
 
 class ActionAskFormConfirmed(Action):  # type: ignore[misc]
@@ -237,9 +247,12 @@ def _incident_text(incident: Any) -> str:
     return str(incident)
 
 
-class _SubmitAction(Action):  # type: ignore[misc]
+class _SubmitAction(Action, ABC):  # type: ignore[misc]
     category = ""
     what = ""
+
+    @abstractmethod
+    def name(self) -> str: ...
 
     def ticket_fields(self, tracker: Tracker) -> dict[str, Any]:
         raise NotImplementedError
