@@ -201,7 +201,10 @@ _cache: dict[Path, tuple[float, Catalogue]] = {}
 
 def get_catalogue(path: Path | None = None) -> Catalogue:
     """The catalogue, loaded once per process and reloaded only when the file changes."""
-    path = path or DEFAULT_PATH
+    if path is None:
+        from tariffs.settings import TariffSettings
+
+        path = TariffSettings().path
     mtime = path.stat().st_mtime if path.exists() else -1.0
     with _lock:
         cached = _cache.get(path)

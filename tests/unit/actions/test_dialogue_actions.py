@@ -1,0 +1,140 @@
+"""Tariff answers, plan changes with confirmation, handoff, fallback and form corrections."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.account import ActionAccountRequest, ActionConfirmAccountChange
+from actions.fallback import ActionFallback
+from actions.handoff import ActionHandoff
+from actions.tariffs import ActionAnswerTariff
+from actions.tickets import ActionAskFormConfirmed, ActionFormCancelled, ValidateFaultForm
+from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event
+
+VERIFIED = {"verified_phone": "13800138000"}
+
+
+def _request(text: str, intent: str) -> list[dict]:
+    return [user_event(text, intent), {"event": "active_loop", "name": "verification_form"}]
+
+
+async def test_action_answer_tariff_cheapest_5g_then_asks_if_helpful(services, dispatcher) -> None:
+    tracker = make_tracker(events=[user_event("最便宜的5G套餐是哪个", "ask_tariff")])
+    events = await ActionAnswerTariff().run(dispatcher, tracker, DOMAIN)
+    assert dispatcher.messages[0]["text"].startswith("最便宜的是青春校园卡")
+    assert dispatcher.messages[-1]["text"] == "以上信息对您有帮助吗？"
+    assert [b["payload"] for b in dispatcher.messages[-1]["buttons"]] == ["/affirm", "/deny"]
+    assert events == [SlotSet("plan_name", None)]
+
+
+async def test_action_change_plan_asks_confirmation_then_applies_next_cycle(services, dispatcher) -> None:
+    tracker = make_tracker({**VERIFIED, "plan_name": "畅享99"}, _request("我想换成畅享99", "change_plan"))
+    events = await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
+    assert SlotSet("pending_change", "plan:5g-99") in events
+    assert "从5G畅享129元套餐变更为5G畅享99元套餐" in texts(dispatcher) and "确认办理吗" in texts(dispatcher)
+
+    confirm = CollectingDispatcher()
+    tracker = make_tracker({**VERIFIED, "pending_change": "plan:5g-99"}, [user_event("确认", "affirm")])
+    events = await ActionConfirmAccountChange().run(confirm, tracker, DOMAIN)
+    assert events == [SlotSet("pending_change", None)]
+    assert texts(confirm).startswith("办理成功！5G畅享99元套餐将于") and "下个计费周期" in texts(confirm)
+
+
+async def test_action_confirm_account_change_deny_changes_nothing(services, dispatcher) -> None:
+    tracker = make_tracker({**VERIFIED, "pending_change": "plan:5g-99"}, [user_event("不了", "deny")])
+    await ActionConfirmAccountChange().run(dispatcher, tracker, DOMAIN)
+    assert "已取消本次办理" in texts(dispatcher)
+    query = CollectingDispatcher()
+    await ActionAccountRequest().run(
+        query, make_tracker(VERIFIED, _request("查套餐", "query_account")), DOMAIN
+    )
+    assert "待生效" not in texts(query)
+
+
+async def test_action_order_addon_without_name_lists_addons(services, dispatcher) -> None:
+    await ActionAccountRequest().run(
+        dispatcher, make_tracker(VERIFIED, _request("加个包", "order_addon")), DOMAIN
+    )
+    assert "10GB流量加油包" in texts(dispatcher) and "5G畅享99元套餐" not in texts(dispatcher)
+
+
+async def test_action_port_number_lists_materials_and_asks_confirmation(services, dispatcher) -> None:
+    events = await ActionAccountRequest().run(
+        dispatcher, make_tracker(VERIFIED, _request("我要携号转网", "port_number")), DOMAIN
+    )
+    assert "身份证件原件" in texts(dispatcher) and SlotSet("pending_change", "business:port_number") in events
+
+
+async def test_action_handoff_sends_handoff_payload_with_masked_note(services, dispatcher) -> None:
+    tracker = make_tracker(events=[user_event("我号码13800138000，给我转人工", "request_human")])
+    await ActionHandoff().run(dispatcher, tracker, DOMAIN)
+    message = dispatcher.messages[0]
+    assert message["text"] == "正在为您转接人工客服…"
+    assert message["custom"]["handoff"]["reason"] == "request_human"
+    assert "138****8000" in message["custom"]["handoff"]["note"]
+    assert "13800138000" not in message["custom"]["handoff"]["note"]
+
+
+async def test_action_fallback_first_time_offers_top_two_intents(services, dispatcher) -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.4},
+        {"name": "ask_policy", "confidence": 0.3},
+        {"name": "report_fault", "confidence": 0.2},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    tracker = make_tracker(events=[user_event("那个东西怎么弄", "nlu_fallback", 0.4, ranking)])
+    await ActionFallback().run(dispatcher, tracker, DOMAIN)
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert payloads == ["/ask_policy", "/report_fault", "/request_human"]
+    assert "custom" not in dispatcher.messages[0] or not dispatcher.messages[0]["custom"]
+
+
+async def test_action_fallback_second_in_a_row_hands_off(services, dispatcher) -> None:
+    events = [user_event("那个东西", "nlu_fallback", 0.3), user_event("就是那个", "nlu_fallback", 0.3)]
+    await ActionFallback().run(dispatcher, make_tracker(events=events), DOMAIN)
+    assert dispatcher.messages[0]["custom"]["handoff"]["reason"] == "fallback"
+
+
+async def test_validate_fault_form_correction_at_confirmation_updates_phone(services, dispatcher) -> None:
+    tracker = make_tracker({"contact_phone": "13800138000"}, active_loop="fault_form")
+    result = await ValidateFaultForm().validate_form_confirmed(
+        "电话写错了，改成13900139000", dispatcher, tracker, DOMAIN
+    )
+    assert result == {"form_confirmed": None, "contact_phone": "13900139000"}
+    assert texts(dispatcher) == "已为您更新联系电话。"
+
+
+async def test_validate_fault_form_district_needs_a_district(services, dispatcher) -> None:
+    form = ValidateFaultForm()
+    assert form.validate_district("中关村大街", dispatcher, make_tracker(), DOMAIN) == {"district": None}
+    assert form.validate_district("海淀区中关村大街1号", dispatcher, make_tracker(), DOMAIN) == {
+        "district": "海淀区",
+        "address": "海淀区中关村大街1号",
+    }
+
+
+async def test_validate_fault_form_contact_phone_rejects_invalid_number(services, dispatcher) -> None:
+    form = ValidateFaultForm()
+    assert form.validate_contact_phone("2333", dispatcher, make_tracker(), DOMAIN) == {"contact_phone": None}
+    assert "11位" in texts(dispatcher)
+
+
+async def test_action_ask_form_confirmed_summarises_with_masked_phone(services, dispatcher) -> None:
+    slots = {
+        "contact_phone": "13800138000",
+        "fault_type": "宽带断网",
+        "address": "海淀区中关村大街1号",
+        "district": "海淀区",
+        "fault_since": "今天早上",
+        "preferred_time": "明天上午",
+    }
+    await ActionAskFormConfirmed().run(dispatcher, make_tracker(slots, active_loop="fault_form"), DOMAIN)
+    said = texts(dispatcher)
+    assert "138****8000" in said and "海淀区中关村大街1号" in said and "确认无误请回复" in said
+
+
+async def test_action_form_cancelled_forgets_the_form_but_keeps_verification(services, dispatcher) -> None:
+    events = await ActionFormCancelled().run(dispatcher, make_tracker(VERIFIED), DOMAIN)
+    assert SlotSet("fault_type", None) in events and SlotSet("verified_phone", None) not in events
+    assert SlotSet("otp_code", None) not in events

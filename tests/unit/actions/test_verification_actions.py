@@ -1,0 +1,76 @@
+"""The verification form: code sent by SMS, wrong codes counted, lockout, and no data without it."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+
+from actions.account import ActionAccountRequest
+from actions.verification import ValidateVerificationForm
+from tests.unit.actions.conftest import DOMAIN, make_tracker, outbox_code, texts, user_event
+
+
+async def test_validate_verify_phone_sends_code_and_masks_phone(services, dispatcher) -> None:
+    form = ValidateVerificationForm()
+    result = form.validate_verify_phone("我的号码是13800138000", dispatcher, make_tracker(), DOMAIN)
+    assert result == {"verify_phone": "13800138000", "otp_code": None}
+    assert texts(dispatcher) == "验证码已发送至138****8000，5分钟内有效。"
+    assert len(outbox_code(services, "13800138000")) == 6
+
+
+async def test_validate_verify_phone_invalid_number_is_asked_again(services, dispatcher) -> None:
+    result = ValidateVerificationForm().validate_verify_phone("12345", dispatcher, make_tracker(), DOMAIN)
+    assert result == {"verify_phone": None}
+    assert "11位" in texts(dispatcher)
+
+
+async def test_validate_verify_phone_unknown_subscriber_is_refused(services, dispatcher) -> None:
+    result = ValidateVerificationForm().validate_verify_phone(
+        "13912345678", dispatcher, make_tracker(), DOMAIN
+    )
+    assert result == {"verify_phone": None}
+    assert "未查询到139****5678的账户" in texts(dispatcher)
+
+
+async def test_validate_otp_code_right_code_verifies_the_phone(services, dispatcher) -> None:
+    form = ValidateVerificationForm()
+    form.validate_verify_phone("13800138000", dispatcher, make_tracker(), DOMAIN)
+    code = outbox_code(services, "13800138000")
+    tracker = make_tracker({"verify_phone": "13800138000"})
+    result = form.validate_otp_code(code, dispatcher, tracker, DOMAIN)
+    assert result == {"otp_code": "verified", "verified_phone": "13800138000"}
+    assert "身份验证成功" in texts(dispatcher)
+
+
+async def test_validate_otp_code_three_wrong_codes_lock_the_phone(services, dispatcher) -> None:
+    form = ValidateVerificationForm()
+    form.validate_verify_phone("13800138000", dispatcher, make_tracker(), DOMAIN)
+    code = outbox_code(services, "13800138000")
+    wrong = "000000" if code != "000000" else "111111"
+    tracker = make_tracker({"verify_phone": "13800138000"})
+    assert form.validate_otp_code(wrong, dispatcher, tracker, DOMAIN) == {"otp_code": None}
+    assert form.validate_otp_code(wrong, dispatcher, tracker, DOMAIN) == {"otp_code": None}
+    assert form.validate_otp_code(wrong, dispatcher, tracker, DOMAIN) == {"otp_code": "locked"}
+    said = texts(dispatcher)
+    assert "还可以再试2次" in said and "还可以再试1次" in said and "已锁定" in said
+    assert form.validate_otp_code(code, dispatcher, tracker, DOMAIN) == {"otp_code": "locked"}
+
+
+async def test_action_account_request_without_verification_shows_no_data(services, dispatcher) -> None:
+    tracker = make_tracker(
+        {"verify_phone": "13800138000", "otp_code": "locked"}, [user_event("查话费", "query_account")]
+    )
+    events = await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
+    assert "身份验证未通过" in texts(dispatcher) and "余额" not in texts(dispatcher)
+    assert SlotSet("otp_code", None) in events and SlotSet("verify_phone", None) in events
+
+
+async def test_action_account_request_query_shows_own_balance_and_usage(services, dispatcher) -> None:
+    events = [
+        user_event("帮我查下话费和流量", "query_account"),
+        {"event": "active_loop", "name": "verification_form"},
+    ]
+    tracker = make_tracker({"verified_phone": "13800138000"}, events)
+    await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
+    said = texts(dispatcher)
+    assert "138****8000的账户信息" in said and "5G畅享129元套餐" in said and "账户余额：86.50元" in said
+    assert "13800138000" not in said
