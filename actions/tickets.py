@@ -32,6 +32,7 @@ FIELD_LABELS = {
     "desired_remedy": "您的诉求",
     "business_type": "办理业务",
 }
+CONFIRM_WORDS = ("确认", "确定", "确认提交", "提交", "没问题", "对", "是的", "好的", "可以", "没错")
 FORM_TITLES = {"fault_form": "故障报修", "complaint_form": "投诉", "application_form": "业务办理申请"}
 FORM_SLOTS = (
     "contact_phone",
@@ -133,7 +134,7 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
     async def validate_form_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        if value == "yes":
+        if value == "yes" or str(value or "").strip(" 。！!") in CONFIRM_WORDS:
             return {"form_confirmed": "yes"}
         corrections = parse_correction(str(value or ""), FORM_FIELDS[self.form])
         if not corrections:

@@ -1,0 +1,95 @@
+"""From a chat conversation to a stored ticket, and back through check_ticket with SMS verification."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import pytest
+
+from tests.conftest import INDEX_DIR, MODEL, LiveStack
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not MODEL.exists(), reason=f"no trained Rasa model at {MODEL} (run `make train`)"),
+    pytest.mark.skipif(
+        not (INDEX_DIR / "manifest.json").exists(),
+        reason=f"no retrieval index in {INDEX_DIR} (run `make index`)",
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("tickets.service") is None, reason="tickets.service not present"
+    ),
+]
+
+PHONE = "13800138000"
+TICKET_RE = re.compile(r"TK\d{8}-\d+")
+
+# What a customer answers to each form question, keyed by words of the question.
+ANSWERS = (
+    ("联系电话", PHONE),
+    ("什么故障", "宽带断网了"),
+    ("哪个区", "海淀区中关村大街1号"),
+    ("什么时候开始", "今天早上八点"),
+    ("方便的时间", "明天上午"),
+    ("请确认", "确认"),
+)
+
+
+def _text(reply: dict[str, object]) -> str:
+    return "\n".join(str(m["text"]) for m in reply["messages"])  # type: ignore[attr-defined]
+
+
+def _answer(text: str) -> str | None:
+    hits = [(text.rfind(key), answer) for key, answer in ANSWERS if key in text]
+    return max(hits)[1] if hits else None
+
+
+def test_fault_report_opens_ticket_and_check_ticket_shows_it_after_verification(
+    live_stack: LiveStack,
+) -> None:
+    cid = live_stack.new_conversation()
+    reply = live_stack.say(cid, "我家宽带断网了，帮我报修")
+    ticket_id = None
+    for _ in range(10):
+        said = _text(reply)
+        found = TICKET_RE.search(said)
+        if found and "工单号" in said:
+            ticket_id = found.group(0)
+            break
+        answer = _answer(said)
+        assert answer is not None, f"unexpected bot question: {said}"
+        reply = live_stack.say(cid, answer)
+    assert ticket_id, "no ticket number after the fault form"
+    assert "处理部门" in said and "预计处理时限" in said
+
+    from tickets.service import TicketService
+
+    from kefu.db import make_engine, make_session_factory
+
+    engine = make_engine(live_stack.settings.database_url)
+    try:
+        stored = TicketService(make_session_factory(engine)).get(ticket_id)
+        assert stored.id == ticket_id
+    finally:
+        engine.dispose()
+
+    reply = live_stack.say(cid, "帮我查一下工单进度")
+    assert "手机号" in _text(reply)
+    reply = live_stack.say(cid, PHONE)
+    assert "验证码已发送至138****8000" in _text(reply)
+    reply = live_stack.say(cid, live_stack.sms_code(PHONE))
+    said = _text(reply)
+    assert "身份验证成功" in said and ticket_id in said
+    assert PHONE not in said
+
+
+def test_wrong_codes_never_show_account_data(live_stack: LiveStack) -> None:
+    cid = live_stack.new_conversation()
+    live_stack.say(cid, "查一下我的话费余额")
+    live_stack.say(cid, "13900139000")
+    code = live_stack.sms_code("13900139000")
+    wrong = "000000" if code != "000000" else "111111"
+    said = ""
+    for _ in range(3):
+        said += _text(live_stack.say(cid, wrong))
+    assert "已锁定" in said and "余额" not in said
