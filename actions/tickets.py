@@ -276,7 +276,7 @@ class _SubmitAction(Action, ABC):  # type: ignore[misc]
             log.exception("opening a %s ticket failed", self.category)
             dispatcher.utter_message(
                 text="抱歉，工单系统暂时无法登记，您的信息没有丢失。我为您转接人工客服继续处理。",
-                json_message=handoff_payload("fallback", f"{self.what}登记失败，请人工补录"),
+                json_message=handoff_payload("fallback", f"{self.what}登记失败，请人工补录：{fields}"),
             )
             return _reset_form()
         dispatcher.utter_message(text=describe_ticket(view, self.what))
