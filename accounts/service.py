@@ -131,9 +131,11 @@ class AccountService:
                 monthly_fee=offer.monthly_fee if offer else 0.0,
                 balance_yuan=sub.balance_fen / 100,
                 data_used_gb=round(sub.data_used_mb / 1024, 2),
-                data_quota_gb=round(sub.data_quota_mb / 1024, 2),
+                data_quota_gb=round(sub.data_quota_mb / 1024, 2)
+                if sub.data_quota_mb or offer is None
+                else float(offer.data_gb or 0),
                 minutes_used=sub.minutes_used,
-                minutes_quota=sub.minutes_quota,
+                minutes_quota=sub.minutes_quota if sub.minutes_quota or offer is None else offer.minutes or 0,
                 contract_end=sub.contract_end,
                 status=sub.status,
                 pending=pending,
