@@ -120,6 +120,8 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
                 )
             else:
                 events = handler(dispatcher, tracker, str(phone))
+                if request != "check_ticket":  # a resolved ticket is rated on the next verified visit
+                    self._ask_rating(dispatcher, str(phone))
         except AccountError:
             log.exception("account request %s failed", request)
             dispatcher.utter_message(
