@@ -67,6 +67,11 @@ class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
             return {"otp_code": None}
         code = re.sub(r"\D", "", str(value or ""))
         service = verification_service()
+        if len(code) != service.settings.code_length:  # chatter is not a guess: no try is used up
+            dispatcher.utter_message(
+                text=f"请输入短信中的{service.settings.code_length}位数字验证码；如需退出验证，请回复“不办了”。"
+            )
+            return {"otp_code": None}
         try:
             service.verify_code(str(phone), code)
         except WrongCode as exc:

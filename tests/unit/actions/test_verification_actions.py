@@ -74,3 +74,14 @@ async def test_action_account_request_query_shows_own_balance_and_usage(services
     said = texts(dispatcher)
     assert "138****8000的账户信息" in said and "5G畅享129元套餐" in said and "账户余额：86.50元" in said
     assert "13800138000" not in said
+
+
+async def test_validate_otp_code_text_that_is_not_a_code_uses_no_try(services, dispatcher) -> None:
+    form = ValidateVerificationForm()
+    form.validate_verify_phone("13800138000", dispatcher, make_tracker(), DOMAIN)
+    code = outbox_code(services, "13800138000")
+    tracker = make_tracker({"verify_phone": "13800138000"})
+    for _ in range(4):
+        assert form.validate_otp_code("取消", dispatcher, tracker, DOMAIN) == {"otp_code": None}
+    assert "6位数字验证码" in texts(dispatcher)
+    assert form.validate_otp_code(code, dispatcher, tracker, DOMAIN)["otp_code"] == "verified"
