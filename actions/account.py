@@ -28,11 +28,13 @@ STATUS_LABELS = {
     "assigned": "已派单",
     "in_progress": "处理中",
     "pending_customer": "待您补充信息",
+    "waiting_customer": "待您补充信息",
+    "reopened": "已重新处理",
     "resolved": "已解决",
     "closed": "已关闭",
     "cancelled": "已撤销",
 }
-OPEN_STATUSES = ("new", "open", "assigned", "in_progress", "pending_customer")
+OPEN_STATUSES = ("new", "open", "assigned", "in_progress", "pending_customer", "waiting_customer", "reopened")
 
 
 def summary_text(s: AccountSummary) -> str:

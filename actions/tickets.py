@@ -324,7 +324,7 @@ class ActionSubmitComplaint(_SubmitAction):
         detail = str(tracker.get_slot("issue_detail"))
         remedy = str(tracker.get_slot("desired_remedy"))
         return {
-            "type": "service_complaint",
+            "type": detail,  # the tickets rules map the customer's words (乱扣费, 态度…) to a type
             "description": detail,
             "details": {"desired_remedy": remedy},
             "district": tracker.get_slot("district"),
@@ -332,7 +332,7 @@ class ActionSubmitComplaint(_SubmitAction):
 
 
 class ActionSubmitApplication(_SubmitAction):
-    category = "application"
+    category = "business"
     what = "业务办理申请"
 
     def name(self) -> str:
