@@ -1,3 +1,5 @@
+# ruff: noqa: E501
+# (one table row per line keeps the tables readable)
 """The service guide's ticket standards as readable tables: deadlines, ticket types, labels.
 
 Everything that decides *how fast* and *who* lives here, each row naming the guide section it

@@ -86,7 +86,9 @@ class InvalidTransition(TicketError):
     code = "invalid_transition"
 
     def __init__(self, ticket_id: str, current: Status, target: Status | str) -> None:
-        target_label = STATUS_LABELS.get(Status(target), str(target)) if target in set(Status) else str(target)
+        target_label = (
+            STATUS_LABELS.get(Status(target), str(target)) if target in set(Status) else str(target)
+        )
         allowed = "、".join(STATUS_LABELS[s] for s in allowed_targets(current)) or "无（工单已结束）"
         super().__init__(
             f"工单{ticket_id}当前状态为“{STATUS_LABELS[current]}”，不能变更为“{target_label}”；可变更为：{allowed}",
@@ -101,7 +103,9 @@ class NotTicketOwner(TicketError):
     code = "not_ticket_owner"
 
     def __init__(self, ticket_id: str) -> None:
-        super().__init__(f"工单{ticket_id}不属于该号码", f"Ticket {ticket_id} does not belong to this customer")
+        super().__init__(
+            f"工单{ticket_id}不属于该号码", f"Ticket {ticket_id} does not belong to this customer"
+        )
 
 
 class InvalidRating(TicketError):
@@ -230,7 +234,7 @@ class TicketService:
         self,
         *,
         category: str,
-        type: str,  # noqa: A002 - the brief's public name
+        type: str,
         phone: str,
         channel: str,
         conversation_id: str | None,
@@ -274,8 +278,21 @@ class TicketService:
                 old_priority = existing.priority
                 existing.priority = max(1, existing.priority - 1)
                 existing.updated_at = now
-                session.add(TicketComment(ticket_id=existing.id, at=now, author=actor, author_role="customer", text=desc))
-                self._event(session, existing, now, actor, "merged_report", str(old_priority), str(existing.priority), f"客户再次反映：{desc}")
+                session.add(
+                    TicketComment(
+                        ticket_id=existing.id, at=now, author=actor, author_role="customer", text=desc
+                    )
+                )
+                self._event(
+                    session,
+                    existing,
+                    now,
+                    actor,
+                    "merged_report",
+                    str(old_priority),
+                    str(existing.priority),
+                    f"客户再次反映：{desc}",
+                )
                 return existing.id, True
             rule = self.rules.deadline(cat, sev)
             ticket = Ticket(
@@ -308,8 +325,16 @@ class TicketService:
             )
             session.add(ticket)
             session.flush()
-            self._event(session, ticket, now, actor, "created", None, Status.NEW.value,
-                        f"{CATEGORY_LABELS[cat]}·{ttype.label}，派往{DEPARTMENT_LABELS[ttype.department]}（依据《服务指南》{rule.source}）")  # fmt: skip
+            self._event(
+                session,
+                ticket,
+                now,
+                actor,
+                "created",
+                None,
+                Status.NEW.value,
+                f"{CATEGORY_LABELS[cat]}·{ttype.label}，派往{DEPARTMENT_LABELS[ttype.department]}（依据《服务指南》{rule.source}）",
+            )
             if cat is Category.FAULT and district:
                 self._group_incident(session, ticket, now)
             return ticket.id, False
@@ -323,7 +348,9 @@ class TicketService:
         digits = re.sub(r"\D", "", phone or "")[-11:]
         with self._factory() as session:
             rows = session.scalars(
-                select(Ticket).where(Ticket.phone == digits).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+                select(Ticket)
+                .where(Ticket.phone == digits)
+                .order_by(Ticket.created_at.desc(), Ticket.id.desc())
             ).all()
             return [self._view(session, t) for t in rows]
 
@@ -343,7 +370,9 @@ class TicketService:
             status = Status(ticket.status)
             if status not in OPEN_STATUSES:
                 raise InvalidTransition(ticket.id, status, "add_info")
-            session.add(TicketComment(ticket_id=ticket.id, at=now, author=CUSTOMER, author_role="customer", text=body))
+            session.add(
+                TicketComment(ticket_id=ticket.id, at=now, author=CUSTOMER, author_role="customer", text=body)
+            )
             self._event(session, ticket, now, CUSTOMER, "customer_info", None, None, body)
             if status is Status.WAITING_CUSTOMER:
                 self._transition(session, ticket, Status.IN_PROGRESS, CUSTOMER, "客户已补充信息", now)
@@ -353,7 +382,10 @@ class TicketService:
         return self.get(ticket_id)
 
     def cancel_by_customer(self, *, ticket_id: str, phone: str, reason: str) -> TicketView:
-        """The owner withdraws an open ticket. Raises ``TicketNotFound``, ``NotTicketOwner``, ``InvalidTransition``."""
+        """The owner withdraws an open ticket.
+
+        Raises ``TicketNotFound``, ``NotTicketOwner``, ``InvalidTransition``.
+        """
 
         def work(session: Session) -> None:
             ticket = self._owned(session, ticket_id, phone)
@@ -368,7 +400,9 @@ class TicketService:
         with self._factory() as session:
             rows = session.scalars(
                 select(Ticket)
-                .where(Ticket.phone == digits, Ticket.status == Status.RESOLVED.value, Ticket.rating.is_(None))
+                .where(
+                    Ticket.phone == digits, Ticket.status == Status.RESOLVED.value, Ticket.rating.is_(None)
+                )
                 .order_by(Ticket.resolved_at.desc())
             ).all()
             return [self._view(session, t) for t in rows]
@@ -388,7 +422,9 @@ class TicketService:
             if ticket.rating is not None:
                 raise InvalidRating(f"工单{ticket.id}已经评价过了", f"Ticket {ticket.id} is already rated")
             if ticket.status not in (Status.RESOLVED.value, Status.CLOSED.value):
-                raise InvalidRating(f"工单{ticket.id}尚未处理完毕，暂不能评价", f"Ticket {ticket.id} is not resolved yet")
+                raise InvalidRating(
+                    f"工单{ticket.id}尚未处理完毕，暂不能评价", f"Ticket {ticket.id} is not resolved yet"
+                )
             ticket.rating = score
             ticket.rating_comment = (comment or "").strip() or None
             ticket.rated_at = now
@@ -468,7 +504,9 @@ class TicketService:
 
         def work(session: Session) -> str:
             ticket = self._locked(session, ticket_id)
-            self._event(session, ticket, self._clock(), actor, "contact_viewed", None, None, "查看客户完整号码")
+            self._event(
+                session, ticket, self._clock(), actor, "contact_viewed", None, None, "查看客户完整号码"
+            )
             return ticket.phone
 
         return self._write(work)
@@ -492,7 +530,13 @@ class TicketService:
         return view
 
     def assign(
-        self, ticket_id: str, *, assignee: str, actor: str, department: str | None = None, note: str | None = None
+        self,
+        ticket_id: str,
+        *,
+        assignee: str,
+        actor: str,
+        department: str | None = None,
+        note: str | None = None,
     ) -> TicketView:
         """Give the ticket to a person (and optionally another department); a new ticket becomes assigned."""
         name = (assignee or "").strip()
@@ -518,7 +562,9 @@ class TicketService:
         self._write(work)
         return self.get(ticket_id)
 
-    def change_severity(self, ticket_id: str, *, severity: str, actor: str, note: str | None = None) -> TicketView:
+    def change_severity(
+        self, ticket_id: str, *, severity: str, actor: str, note: str | None = None
+    ) -> TicketView:
         """Re-grade a ticket; its priority and deadlines follow the rules table for the new level."""
         sev = self._severity(severity)
 
@@ -541,7 +587,9 @@ class TicketService:
         def work(session: Session) -> None:
             now = self._clock()
             ticket = self._locked(session, ticket_id)
-            session.add(TicketComment(ticket_id=ticket.id, at=now, author=author, author_role=role, text=body))
+            session.add(
+                TicketComment(ticket_id=ticket.id, at=now, author=author, author_role=role, text=body)
+            )
             self._event(session, ticket, now, author, "comment", None, None, body)
             if role != "customer":
                 self._responded(ticket, author, now)
@@ -573,7 +621,9 @@ class TicketService:
             if incident is None:
                 raise IncidentNotFound(incident_id)
             if incident.status != "open":
-                raise TicketError(f"故障事件{incident_id}已处理完毕", f"Incident {incident_id} is already resolved")
+                raise TicketError(
+                    f"故障事件{incident_id}已处理完毕", f"Incident {incident_id} is already resolved"
+                )
             incident.status = "resolved"
             incident.resolved_at = now
             incident.resolution_note = note
@@ -617,8 +667,16 @@ class TicketService:
                 ticket.overdue_at = at
                 ticket.priority = max(1, ticket.priority - 1)
                 ticket.updated_at = at
-                self._event(session, ticket, at, SYSTEM, "overdue", str(old), str(ticket.priority),
-                            f"已超过{missed}，优先级提升并转主管关注")  # fmt: skip
+                self._event(
+                    session,
+                    ticket,
+                    at,
+                    SYSTEM,
+                    "overdue",
+                    str(old),
+                    str(ticket.priority),
+                    f"已超过{missed}，优先级提升并转主管关注",
+                )
             return [t.id for t in rows]
 
         ids = self._write(work)
@@ -669,7 +727,9 @@ class TicketService:
         n = session.execute(stmt).scalar_one()
         return f"{scope}-{n:0{width}d}"
 
-    def _find_duplicate(self, session: Session, phone: str, cat: Category, type_code: str, now: datetime) -> Ticket | None:  # fmt: skip
+    def _find_duplicate(
+        self, session: Session, phone: str, cat: Category, type_code: str, now: datetime
+    ) -> Ticket | None:
         query = select(Ticket).where(
             Ticket.phone == phone,
             Ticket.category == cat.value,
@@ -677,7 +737,9 @@ class TicketService:
             Ticket.status.in_([s.value for s in OPEN_STATUSES]),
         )
         if self.settings.duplicate_window_hours:
-            query = query.where(Ticket.created_at >= now - timedelta(hours=self.settings.duplicate_window_hours))
+            query = query.where(
+                Ticket.created_at >= now - timedelta(hours=self.settings.duplicate_window_hours)
+            )
         return session.scalars(query.order_by(Ticket.created_at.desc()).with_for_update()).first()
 
     def _group_incident(self, session: Session, ticket: Ticket, now: datetime) -> None:
@@ -716,11 +778,15 @@ class TicketService:
             members = [ticket]
         for member in members:
             member.incident_id = incident.id
-            self._event(session, member, now, SYSTEM, "incident", None, incident.id, f"已关联区域故障{incident.id}")
+            self._event(
+                session, member, now, SYSTEM, "incident", None, incident.id, f"已关联区域故障{incident.id}"
+            )
             if SEVERITY_PRIORITY[Severity(member.severity)] > SEVERITY_PRIORITY[Severity.II]:
                 self._set_severity(session, member, Severity.II, SYSTEM, "区域性故障，升级为二级", now)
 
-    def _set_severity(self, session: Session, ticket: Ticket, sev: Severity, actor: str, note: str | None, now: datetime) -> None:  # fmt: skip
+    def _set_severity(
+        self, session: Session, ticket: Ticket, sev: Severity, actor: str, note: str | None, now: datetime
+    ) -> None:
         old = ticket.severity
         ticket.severity = sev.value
         ticket.priority = SEVERITY_PRIORITY[sev] - (1 if ticket.overdue else 0) or 1
@@ -769,11 +835,26 @@ class TicketService:
 
     @staticmethod
     def _event(
-        session: Session, ticket: Ticket, at: datetime, actor: str, kind: str,
-        from_value: str | None, to_value: str | None, note: str | None,
-    ) -> None:  # fmt: skip
-        session.add(TicketEvent(ticket_id=ticket.id, at=at, actor=actor, kind=kind,
-                                from_value=from_value, to_value=to_value, note=note))  # fmt: skip
+        session: Session,
+        ticket: Ticket,
+        at: datetime,
+        actor: str,
+        kind: str,
+        from_value: str | None,
+        to_value: str | None,
+        note: str | None,
+    ) -> None:
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=at,
+                actor=actor,
+                kind=kind,
+                from_value=from_value,
+                to_value=to_value,
+                note=note,
+            )
+        )
 
     def _locked(self, session: Session, ticket_id: str) -> Ticket:
         ticket = session.get(Ticket, _norm_id(ticket_id), with_for_update=True)
@@ -809,7 +890,9 @@ class TicketService:
         try:
             return Severity(value)
         except ValueError as exc:
-            raise InvalidTicketData(f"未知的严重等级：{raw}（应为I–IV）", f"Unknown severity: {raw} (I–IV)") from exc
+            raise InvalidTicketData(
+                f"未知的严重等级：{raw}（应为I–IV）", f"Unknown severity: {raw} (I–IV)"
+            ) from exc
 
     def _incident_view(self, session: Session, incident: Incident) -> IncidentInfo:
         count = session.scalar(select(func.count()).where(Ticket.incident_id == incident.id)) or 0
@@ -819,8 +902,16 @@ class TicketService:
             if incident.status == "open"
             else f"{incident.title}已修复"
         )
-        return IncidentInfo(incident.id, incident.district, incident.status, incident.title,
-                            incident.created_at, incident.expected_fix_at, count, summary)  # fmt: skip
+        return IncidentInfo(
+            incident.id,
+            incident.district,
+            incident.status,
+            incident.title,
+            incident.created_at,
+            incident.expected_fix_at,
+            count,
+            summary,
+        )
 
     def _view(self, session: Session, t: Ticket, *, full: bool = False) -> TicketView:
         category = Category(t.category)

@@ -39,7 +39,9 @@ class TicketSettings(BaseSettings):
     )
     timezone: str = Field(default="Asia/Shanghai", description="Time zone of the working-day calendar.")
     incident_threshold: int = Field(
-        default=3, ge=2, description="Fault reports from one district within the window that open an incident."
+        default=3,
+        ge=2,
+        description="Fault reports from one district within the window that open an incident.",
     )
     incident_window_minutes: int = Field(
         default=60, ge=1, description="Window in which district fault reports are grouped into an incident."

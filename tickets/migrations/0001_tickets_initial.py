@@ -99,5 +99,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("tickets_sequence", "tickets_comment", "tickets_event", "tickets_ticket", "tickets_incident"):
+    for table in (
+        "tickets_sequence",
+        "tickets_comment",
+        "tickets_event",
+        "tickets_ticket",
+        "tickets_incident",
+    ):
         op.drop_table(table)
