@@ -146,7 +146,7 @@ def get_contact(ticket_id: str, service: ServiceDep, staff: StaffDep) -> Contact
         return ContactOut(phone=service.contact_phone(ticket_id, actor=staff.username))
 
 
-_CONFLICT = {
+_CONFLICT: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such ticket"},
     409: {"description": "Not allowed in the current status"},
 }
