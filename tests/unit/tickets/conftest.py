@@ -74,5 +74,7 @@ def calendar(settings: TicketSettings) -> WorkingCalendar:
 
 
 @pytest.fixture
-def service(engine: Engine, clock: Clock, settings: TicketSettings, calendar: WorkingCalendar) -> TicketService:
+def service(
+    engine: Engine, clock: Clock, settings: TicketSettings, calendar: WorkingCalendar
+) -> TicketService:
     return TicketService(make_session_factory(engine), clock=clock, settings=settings, calendar=calendar)

@@ -22,7 +22,9 @@ def test_parallel_creators_get_unique_sequential_ids(service: TicketService) -> 
 def test_parallel_comments_and_repeat_reports_are_all_kept(service: TicketService) -> None:
     ticket = report_fault(service, district=None)
     with ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(lambda n: service.add_comment(ticket.id, author=f"agent{n}", text=f"跟进{n}"), range(12)))
+        list(
+            pool.map(lambda n: service.add_comment(ticket.id, author=f"agent{n}", text=f"跟进{n}"), range(12))
+        )
         merged = list(pool.map(lambda n: report_fault(service, district=None, text=f"第{n}次催"), range(12)))
     assert all(v.id == ticket.id for v in merged)
     view = service.get(ticket.id)

@@ -58,7 +58,9 @@ def test_reports_spread_beyond_the_window_open_no_incident(service: TicketServic
         clock.advance(minutes=61)
 
 
-def test_threshold_and_window_are_configurable(engine: Engine, clock: Clock, calendar: WorkingCalendar) -> None:
+def test_threshold_and_window_are_configurable(
+    engine: Engine, clock: Clock, calendar: WorkingCalendar
+) -> None:
     strict = TicketService(
         make_session_factory(engine),
         clock=clock,

@@ -87,7 +87,9 @@ def test_waiting_for_customer_pauses_the_deadline(service: TicketService, clock:
     assert view.due_at == original_due + timedelta(hours=30)
 
 
-def test_pause_on_working_day_ticket_moves_deadline_by_the_pause(service: TicketService, clock: Clock) -> None:
+def test_pause_on_working_day_ticket_moves_deadline_by_the_pause(
+    service: TicketService, clock: Clock
+) -> None:
     ticket = service.open_ticket(
         category="business", type="装宽带", phone="13800138000", channel="web",
         conversation_id="c1", description="新房装千兆宽带", details={}, district="海淀区",
@@ -107,7 +109,10 @@ def test_customer_cannot_touch_someone_elses_ticket(service: TicketService) -> N
         service.get(ticket.id, phone="13900139000")
     with pytest.raises(TicketNotFound):
         service.get("TK20200101-0001")
-    assert service.cancel_by_customer(ticket_id=ticket.id, phone="13800138000", reason="已恢复").status == "cancelled"
+    assert (
+        service.cancel_by_customer(ticket_id=ticket.id, phone="13800138000", reason="已恢复").status
+        == "cancelled"
+    )
 
 
 def test_list_for_customer_shows_only_own_tickets(service: TicketService) -> None:
