@@ -58,7 +58,7 @@ def summary_text(s: AccountSummary) -> str:
 
 
 def _status(view: Any) -> str:
-    return STATUS_LABELS.get(str(view.status), str(view.status))
+    return str(getattr(view, "status_label", "") or STATUS_LABELS.get(str(view.status), str(view.status)))
 
 
 ACCOUNT_INTENTS = (
@@ -148,7 +148,8 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
         else:
             lines = [f"{mask_phone(phone)}名下的工单："]
             for view in tickets[:10]:
-                line = f"· {view.id}（{view.type}）：{_status(view)}，处理部门：{view.department_label}"
+                label = getattr(view, "type_label", view.type)
+                line = f"· {view.id}（{label}）：{_status(view)}，处理部门：{view.department_label}"
                 if str(view.status) in OPEN_STATUSES:
                     line += f"，预计{local_time(view.due_at)}前处理完毕"
                 lines.append(line)
@@ -204,8 +205,9 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
             name = type(exc).__name__
             if name in ("TicketNotFound", "NotTicketOwner"):
                 dispatcher.utter_message(text=f"在您的名下没有找到工单{ticket_id}，请核对工单号。")
-            elif name == "InvalidTransition":
-                dispatcher.utter_message(text=f"工单{ticket_id}当前状态不支持该操作。")
+            elif name in ("InvalidTransition", "InvalidRating", "InvalidTicketData"):
+                reason = getattr(exc, "message_zh", "当前状态不支持该操作")
+                dispatcher.utter_message(text=f"操作没有成功：{reason}。")
             else:
                 log.exception("ticket command failed")
                 dispatcher.utter_message(
@@ -338,4 +340,5 @@ class ActionConfirmAccountChange(Action):  # type: ignore[misc]
             district=None,
         )
         text = describe_ticket(view, f"{req.label}申请")
-        dispatcher.utter_message(text=f"{text}\n请携带：{'；'.join(req.materials)}，到营业厅办理。")
+        materials = tuple(getattr(view, "materials", ()) or req.materials)
+        dispatcher.utter_message(text=f"{text}\n请携带：{'；'.join(materials)}，到营业厅办理。")

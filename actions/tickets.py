@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from accounts.phone import normalize_contact_number
+from accounts.phone import normalize_mobile
 from actions.common import local_time, ticket_service
 from actions.handoff import escalation_reason, handoff_payload
 from actions.slots import extract_district, normalize_fault_type, parse_correction
@@ -70,10 +71,10 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
     def validate_contact_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        phone = normalize_contact_number(str(value or ""))
+        phone = normalize_mobile(str(value or ""))
         if phone is None:
             dispatcher.utter_message(
-                text="这个号码好像不对，请输入11位中国大陆手机号，或带区号的固定电话（如010-62345678）。"
+                text="这个号码好像不对，请输入11位中国大陆手机号（如13800138000），方便工作人员联系您。"
             )
             return {"contact_phone": None}
         return {"contact_phone": phone}
@@ -236,16 +237,12 @@ def describe_ticket(view: Any, what: str) -> str:
 
 
 def _incident_text(incident: Any) -> str:
-    if isinstance(incident, dict):
-        parts = [str(incident.get(k)) for k in ("title", "description", "district") if incident.get(k)]
-        eta = incident.get("eta") or incident.get("expected_restore_at")
-        if eta:
-            parts.append(f"预计恢复：{eta}")
-        return "，".join(parts) or "区域故障"
-    for attr in ("summary", "title", "description"):
-        if getattr(incident, attr, None):
-            return str(getattr(incident, attr))
-    return str(incident)
+    """The outage sentence from the tickets service, with the expected fix time."""
+    text = str(getattr(incident, "summary", "") or getattr(incident, "title", "") or "区域网络故障")
+    fix = getattr(incident, "expected_fix_at", None)
+    if isinstance(fix, datetime):
+        text += f"，预计{local_time(fix)}前恢复"
+    return text
 
 
 class _SubmitAction(Action, ABC):  # type: ignore[misc]
@@ -272,7 +269,12 @@ class _SubmitAction(Action, ABC):  # type: ignore[misc]
                 conversation_id=tracker.sender_id,
                 **fields,
             )
-        except Exception:
+        except Exception as exc:
+            if type(exc).__name__ == "InvalidTicketData":
+                dispatcher.utter_message(
+                    text=f"抱歉，工单没有提交成功：{getattr(exc, 'message_zh', exc)}。请重新发起。"
+                )
+                return _reset_form()
             log.exception("opening a %s ticket failed", self.category)
             dispatcher.utter_message(
                 text="抱歉，工单系统暂时无法登记，您的信息没有丢失。我为您转接人工客服继续处理。",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from rasa_sdk.events import SlotSet
 
@@ -52,9 +54,9 @@ async def test_action_check_ticket_lists_only_own_tickets(services, dispatcher) 
     await ActionSubmitFault().run(dispatcher, make_tracker(FAULT), DOMAIN)
     other = {**FAULT, "contact_phone": "13900139000"}
     await ActionSubmitFault().run(dispatcher, make_tracker(other), DOMAIN)
-    own = [m for m in texts(dispatcher).split() if m.startswith("工单号：")]
+    own = re.findall(r"工单号：(TK[\d-]+)", texts(dispatcher))
     assert len(own) == 2
-    mine, theirs = own[0].removeprefix("工单号：").rstrip("。"), own[1].removeprefix("工单号：").rstrip("。")
+    mine, theirs = own
 
     check = type(dispatcher)()
     tracker = make_tracker(
@@ -78,3 +80,63 @@ async def test_action_check_ticket_cancel_own_ticket(services, dispatcher) -> No
     )
     await ActionAccountRequest().run(cancel, tracker, DOMAIN)
     assert f"工单{ticket_id}已为您撤销" in texts(cancel)
+
+
+def _check(phone: str, text: str = "查一下我的工单"):
+    return make_tracker(
+        {"verified_phone": phone},
+        [user_event(text, "check_ticket"), {"event": "active_loop", "name": "verification_form"}],
+    )
+
+
+async def _open_fault(dispatcher, phone: str = "13800138000") -> str:
+    events = await ActionSubmitFault().run(
+        dispatcher, make_tracker({**FAULT, "contact_phone": phone}), DOMAIN
+    )
+    return str(next(e["value"] for e in events if e.get("name") == "last_ticket_id"))
+
+
+async def test_action_check_ticket_add_info_to_own_ticket(services, dispatcher) -> None:
+    ticket_id = await _open_fault(dispatcher)
+    add = type(dispatcher)()
+    await ActionAccountRequest().run(
+        add, _check("13800138000", f"补充工单 {ticket_id} 晚上8点后家里有人"), DOMAIN
+    )
+    assert f"已将您的补充信息添加到工单{ticket_id}" in texts(add)
+    from actions.common import ticket_service
+
+    view = ticket_service().get(ticket_id)
+    assert any("晚上8点后家里有人" in c.text for c in view.comments) or "晚上8点后" in str(view.history)
+
+
+async def test_action_check_ticket_other_customers_ticket_cannot_be_cancelled(services, dispatcher) -> None:
+    ticket_id = await _open_fault(dispatcher, "13900139000")
+    cancel = type(dispatcher)()
+    await ActionAccountRequest().run(cancel, _check("13800138000", f"撤销工单 {ticket_id}"), DOMAIN)
+    assert f"在您的名下没有找到工单{ticket_id}" in texts(cancel)
+
+
+async def test_action_check_ticket_resolved_ticket_asks_for_rating_and_accepts_it(
+    services, dispatcher
+) -> None:
+    from actions.common import ticket_service
+
+    ticket_id = await _open_fault(dispatcher)
+    ticket_service().change_status(ticket_id, to="resolved", actor="agent1", note="已修复")
+    check = type(dispatcher)()
+    await ActionAccountRequest().run(check, _check("13800138000"), DOMAIN)
+    assert {"csat": {"ticket_id": ticket_id}} in [m.get("custom") for m in check.messages]
+    rate = type(dispatcher)()
+    await ActionAccountRequest().run(rate, _check("13800138000", f"评价 {ticket_id} 5分 修得很快"), DOMAIN)
+    assert "感谢您的评价" in texts(rate)
+    assert ticket_service().get(ticket_id).rating == 5
+
+
+async def test_action_submit_fault_tells_reporter_about_known_district_outage(services, dispatcher) -> None:
+    from actions.common import ticket_service
+
+    threshold = ticket_service().settings.incident_threshold
+    for i in range(threshold + 1):
+        said = type(dispatcher)()
+        await _open_fault(said, f"1370000{i:04d}")
+    assert "已知的网络故障" in texts(said)
