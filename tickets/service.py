@@ -53,6 +53,7 @@ SYSTEM = "system"
 PHONE_RE = re.compile(r"^1\d{10}$")
 TICKET_ID_RE = re.compile(r"^TK\d{8}-\d{4,6}$")
 _RETRIES = 12
+_ACTIONS = {"add_info": "补充信息", "assign": "派单", "change_severity": "调整等级"}
 
 
 # ----------------------------------------------------------------------------- errors
@@ -87,7 +88,7 @@ class InvalidTransition(TicketError):
 
     def __init__(self, ticket_id: str, current: Status, target: Status | str) -> None:
         target_label = (
-            STATUS_LABELS.get(Status(target), str(target)) if target in set(Status) else str(target)
+            STATUS_LABELS[Status(target)] if target in set(Status) else _ACTIONS.get(target, target)
         )
         allowed = "、".join(STATUS_LABELS[s] for s in allowed_targets(current)) or "无（工单已结束）"
         super().__init__(

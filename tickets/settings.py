@@ -30,11 +30,11 @@ class TicketSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KEFU_TICKETS_", extra="ignore")
 
     holidays: list[date] = Field(
-        default=list(DEFAULT_HOLIDAYS_2026),
+        default_factory=lambda: list(DEFAULT_HOLIDAYS_2026),
         description="Public holidays (no working day) as a JSON list of ISO dates; default: 2026 China.",
     )
     makeup_workdays: list[date] = Field(
-        default=list(DEFAULT_MAKEUP_WORKDAYS_2026),
+        default_factory=lambda: list(DEFAULT_MAKEUP_WORKDAYS_2026),
         description="Weekend days that are worked (调休) as a JSON list of ISO dates; default: 2026 China.",
     )
     timezone: str = Field(default="Asia/Shanghai", description="Time zone of the working-day calendar.")
