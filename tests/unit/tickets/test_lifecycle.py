@@ -149,3 +149,11 @@ def test_contact_phone_is_full_and_the_access_is_audited(service: TicketService)
     ticket = report_fault(service)
     assert service.contact_phone(ticket.id, actor="zhang.wei") == "13800138000"
     assert service.get(ticket.id).history[-1].kind == "contact_viewed"
+
+
+def test_add_customer_info_to_finished_ticket_is_refused_clearly(service: TicketService) -> None:
+    ticket = report_fault(service)
+    service.cancel_by_customer(ticket_id=ticket.id, phone="13800138000", reason="已恢复")
+    with pytest.raises(InvalidTransition) as err:
+        service.add_customer_info(ticket_id=ticket.id, phone="13800138000", text="又断了")
+    assert "补充信息" in err.value.message_zh
