@@ -1,0 +1,1 @@
+"""Customer channels besides the web chat: Telegram and WeChat Official Account."""

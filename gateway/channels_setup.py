@@ -1,0 +1,58 @@
+"""Wire the channels into the gateway: settings and clients on app.state, the dispatcher task."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from gateway.api.routes import kb_pages
+from gateway.channels.dispatcher import OutboundDispatcher
+from gateway.channels.settings import TelegramSettings, WebchatSettings, WechatSettings
+from gateway.channels.telegram import TelegramClient
+from gateway.channels.wechat import WechatClient
+
+
+@dataclass
+class Channels:
+    """Everything channel routes need, as ``app.state.channels``."""
+
+    webchat_settings: WebchatSettings = field(default_factory=WebchatSettings)
+    telegram_settings: TelegramSettings = field(default_factory=TelegramSettings)
+    wechat_settings: WechatSettings = field(default_factory=WechatSettings)
+    telegram: TelegramClient | None = None
+    wechat: WechatClient | None = None
+    dispatcher: OutboundDispatcher = field(init=False)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(kb_pages.router)
+    app.state.channels = Channels()
+    app.state.startup_hooks.append(start)
+
+
+async def start(app: FastAPI) -> asyncio.Task[None]:
+    channels: Channels = app.state.channels
+    channels.telegram = (
+        TelegramClient(channels.telegram_settings) if channels.telegram_settings.enabled else None
+    )
+    channels.wechat = WechatClient(channels.wechat_settings) if channels.wechat_settings.enabled else None
+    channels.dispatcher = OutboundDispatcher(
+        app.state.store,
+        app.state.hub,
+        telegram=channels.telegram,
+        wechat=channels.wechat,
+        max_attempts=max(channels.telegram_settings.max_attempts, channels.wechat_settings.max_attempts),
+    )
+    return asyncio.create_task(_run(channels))
+
+
+async def _run(channels: Channels) -> None:
+    """The dispatcher loop; on shutdown the HTTP clients are closed."""
+    try:
+        await channels.dispatcher.run()
+    finally:
+        for client in (channels.telegram, channels.wechat):
+            if client is not None:
+                await client.aclose()
