@@ -1,0 +1,177 @@
+"""KnowledgeBase: hybrid search, confident answers, hot reload; one per process."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval.chunking import Chunk
+from retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from retrieval.fusion import rrf, weighted
+from retrieval.index_store import MANIFEST, load_chunks, read_manifest
+from retrieval.keyword_index import KeywordIndex
+from retrieval.settings import RetrievalSettings
+from retrieval.tokenizer import normalize_query
+from retrieval.vector_index import VectorIndex
+
+
+class IndexNotBuiltError(RuntimeError):
+    """No index on disk: run `python -m retrieval build`."""
+
+
+@dataclass
+class Hit:
+    section: str
+    title: str
+    text: str
+    score: float
+    source: str
+    chunk_id: str
+    doc: str
+    dense: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return {"section": self.section, "title": self.title, "text": self.text, "score": round(self.score, 4),
+                "source": self.source}
+
+
+@dataclass
+class SearchResponse:
+    query: str
+    hits: list[Hit]
+    confident: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {"query": self.query, "hits": [h.to_dict() for h in self.hits]}
+
+
+@dataclass
+class KbAnswer:
+    text: str
+    citations: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Loaded:
+    build_id: str
+    chunks: list[Chunk]
+    dense: VectorIndex
+    bm25: KeywordIndex
+
+
+def _load(index_dir: Path) -> _Loaded:
+    manifest = read_manifest(index_dir)
+    if manifest is None or not (index_dir / "dense.faiss").exists():
+        raise IndexNotBuiltError(f"no retrieval index in {index_dir}: run `.venv/bin/python -m retrieval build`")
+    chunks = load_chunks(index_dir)
+    return _Loaded(str(manifest.get("build_id")), chunks, VectorIndex.load(index_dir / "dense.faiss"),
+                   KeywordIndex([c.embed_text for c in chunks]))
+
+
+def brief_quote(text: str, max_chars: int = 120) -> str:
+    """First 1-2 sentences, cut at a sentence end."""
+    text = re.sub(r"\s+", "", text)
+    text = re.sub(r"依据[:：]《服务指南》.*$", "", text)
+    sentences = [s for s in re.split(r"(?<=[。！？；])", text) if s]
+    out = ""
+    for s in sentences[:2]:
+        if out and len(out) + len(s) > max_chars:
+            break
+        out += s
+    if not out:
+        out = text[:max_chars]
+    if len(out) > max_chars:
+        out = out[:max_chars].rstrip("，,、") + "……"
+    return out
+
+
+class KnowledgeBase:
+    """Loads model and index once; `reload_if_changed` swaps in a rebuilt index without downtime."""
+
+    def __init__(self, settings: RetrievalSettings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or RetrievalSettings()
+        self._state = _load(self.settings.index_dir)
+        self.embedder = embedder or SentenceTransformerEmbedder(self.settings.model)
+        self._lock = threading.Lock()
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self._state.chunks
+
+    def reload_if_changed(self) -> bool:
+        """Reload when the manifest's build id changed; searches keep using the old state until the swap."""
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is None or str(manifest.get("build_id")) == self._state.build_id:
+            return False
+        with self._lock:
+            new = _load(self.settings.index_dir)
+            self._state = new
+        return True
+
+    def rank(self, query: str, mode: str = "hybrid", k: int | None = None) -> list[tuple[int, float, float]]:
+        """(chunk index, fused score, dense cosine) best first; mode dense|bm25|hybrid."""
+        s, state = self.settings, self._state
+        q = normalize_query(query)
+        n = min(s.candidates, len(state.chunks))
+        dense = state.dense.search(self.embedder.embed([q])[0], n) if mode != "bm25" else []
+        cos = dict(dense)
+        if mode == "dense":
+            fused = dense
+        else:
+            sparse = state.bm25.search(q, n)
+            if mode == "bm25":
+                fused = sparse
+            elif s.fusion == "rrf":
+                fused = rrf([dense, sparse], [s.dense_weight, s.bm25_weight], s.rrf_k)
+            else:
+                fused = weighted([dense, sparse], [s.dense_weight, s.bm25_weight])
+        return [(i, sc, cos.get(i, 0.0)) for i, sc in fused[: k or s.top_k]]
+
+    def search(self, query: str, k: int | None = None) -> SearchResponse:
+        ranked = self.rank(query, "hybrid", k)
+        chunks = self._state.chunks
+        hits = [Hit(chunks[i].section, chunks[i].title, chunks[i].text, sc, Path(chunks[i].doc).name,
+                    chunks[i].chunk_id, chunks[i].doc, cs) for i, sc, cs in ranked]
+        best_cos = max((h.dense for h in hits[:3]), default=0.0)
+        return SearchResponse(query, hits, bool(hits) and best_cos >= self.settings.threshold)
+
+    def answer(self, query: str) -> KbAnswer | None:
+        """A short reply quoting the best passage, or None when not confident."""
+        resp = self.search(query, 3)
+        if not resp.confident:
+            return None
+        best = resp.hits[0]
+        section_title = best.title
+        if best.doc and self._is_faq(best):
+            section_title = self._guide_title(best.section) or best.title
+        text = f"{brief_quote(best.text)}（依据《服务指南》{best.section}）" if best.section else brief_quote(best.text)
+        cites = [{"section": best.section, "title": section_title}] if best.section else []
+        return KbAnswer(text, cites)
+
+    def _is_faq(self, hit: Hit) -> bool:
+        return any(c.chunk_id == hit.chunk_id and c.kind == "faq" for c in self._state.chunks)
+
+    def _guide_title(self, section: str) -> str | None:
+        for c in self._state.chunks:
+            if c.kind in ("guide", "seed") and c.section == section:
+                return c.title
+        return None
+
+
+_instance: KnowledgeBase | None = None
+_instance_lock = threading.Lock()
+
+
+def get_knowledge_base() -> KnowledgeBase:
+    """Process-wide singleton; raises IndexNotBuiltError when no index is on disk."""
+    global _instance
+    with _instance_lock:
+        if _instance is None:
+            _instance = KnowledgeBase()
+        return _instance
+
+
+__all__ = ["MANIFEST", "Hit", "IndexNotBuiltError", "KbAnswer", "KnowledgeBase", "SearchResponse",
+           "get_knowledge_base"]

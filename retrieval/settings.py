@@ -1,0 +1,44 @@
+"""Retrieval settings (env prefix KEFU_KB_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RetrievalSettings(BaseSettings):
+    """Everything that shapes the index or the ranking; part of it goes into the manifest."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_KB_", extra="ignore")
+
+    kb_dir: Path = Field(REPO_ROOT / "knowledge_base", description="Knowledge base root (guide/, faq/).")
+    extra_docs_dir: Path = Field(
+        REPO_ROOT / "knowledge_base" / "documents",
+        description="Operator documents (md, txt, html, docx, pdf) indexed too; may not exist.",
+    )
+    seed_path: Path = Field(
+        Path("/work/shared/seed/service_guide_2025.txt"),
+        description="Raw service guide used only when guide/ has no documents yet.",
+    )
+    index_dir: Path = Field(REPO_ROOT / "var" / "index", description="Where the built index lives.")
+    model: str = Field("m3e-small", description="Embedding model: 'm3e-small' (installed package), a path or a name.")
+    fusion: Literal["rrf", "weighted"] = Field("rrf", description="How dense and BM25 rankings are fused.")
+    rrf_k: int = Field(20, description="RRF constant k.")
+    dense_weight: float = Field(0.6, description="Dense weight (weighted fusion and RRF).")
+    bm25_weight: float = Field(0.4, description="BM25 weight (weighted fusion and RRF).")
+    threshold: float = Field(0.55, description="Min dense cosine of the best hit to answer confidently.")
+    index_type: Literal["auto", "flat", "hnsw", "ivf"] = Field("auto", description="FAISS index kind.")
+    top_k: int = Field(5, description="Default number of hits.")
+    candidates: int = Field(30, description="Candidates taken from each retriever before fusion.")
+    max_chars: int = Field(400, description="Max characters of a chunk body.")
+    overlap: int = Field(60, description="Overlap in characters between consecutive chunks of a section.")
+
+    def index_fingerprint(self) -> dict[str, object]:
+        """Settings that change what is built (a change triggers a rebuild)."""
+        return {"model": self.model, "index_type": self.index_type, "max_chars": self.max_chars,
+                "overlap": self.overlap}

@@ -1,0 +1,69 @@
+"""Jieba tokenization with the shared telecom dictionary, plus light query normalization."""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+from retrieval.settings import REPO_ROOT
+
+DICT_DIR = REPO_ROOT / "knowledge_base" / "dictionary"
+_lock = threading.Lock()
+
+STOPWORDS = frozenset(
+    "的 了 吗 呢 吧 啊 呀 么 嘛 我 你 他 她 它 我们 你们 是 在 有 和 与 及 或 就 都 也 还 要 想 请问 请 问 一下 "
+    "怎么 怎么办 怎样 如何 什么 哪些 哪个 多少 为什么 能 能不能 可以 可不可以 会 一个 这个 那个 这 那 "
+    "个 下 给 让 把 被 对 到 从 又 很 太 好 呗 哦 嗯 哈 啦 ， 。 ？ ！ 、 ： ； “ ” （ ） , . ? ! : ; ( ) - "
+    "\u3000".split()
+)
+
+# Customer wording -> guide wording (applied to queries before embedding and BM25).
+SYNONYMS: dict[str, str] = {
+    "携转": "携号转网", "转网": "携号转网", "换运营商": "携号转网", "带号转网": "携号转网",
+    "网速慢": "网络故障 网速慢", "断网": "网络故障 断网", "没网": "网络故障", "没信号": "信号弱 网络故障",
+    "信号差": "信号弱", "上不了网": "网络故障 无法连接", "网络不好": "网络不稳定",
+    "wifi": "宽带", "WiFi": "宽带", "光猫": "宽带 设备", "路由器": "宽带 路由器",
+    "销户": "号码注销", "注销": "号码注销", "停机": "停用", "退订": "退订 业务停用",
+    "话费": "费用 资费", "扣费": "费用异常", "乱扣费": "费用异常 投诉", "多扣": "费用异常",
+    "套餐": "套餐", "换套餐": "套餐变更", "改套餐": "套餐变更", "升级套餐": "套餐升级",
+    "流量包": "流量包", "没到账": "未到账", "投诉": "投诉", "态度差": "服务态度差",
+    "证件": "身份证明 材料", "带什么": "材料", "新号": "办理新号", "开户": "办理新号",
+    "人工": "人工 客服", "客服": "客服", "多久": "时限 时间", "几天": "时限 时间",
+    "满意度": "满意度", "评价": "评价 反馈", "隐私": "隐私保护 个人信息", "泄露": "泄露 数据安全",
+}
+
+_T2S_PAIRS = "號号碼码話话費费網网寬宽帶带資资訊讯業业務务辦办證证換换運运營营請请問问麼么為为個个這这們们時时間间處处應应對对訴诉態态銷销戶户開开絡络線线機机圖图單单態态資资變变達达轉转檔档歸归員员"
+_T2S = str.maketrans(_T2S_PAIRS[0::2], _T2S_PAIRS[1::2])
+
+
+def to_simplified(text: str) -> str:
+    """Light traditional -> simplified mapping for the characters customers actually type."""
+    return text.translate(_T2S)
+
+
+def normalize_query(text: str) -> str:
+    """Simplify, then append guide wording for customer synonyms (expansion keeps the original words)."""
+    text = to_simplified(text.strip())
+    extra = [target for src, target in SYNONYMS.items() if src in text and target not in text]
+    return text + (" " + " ".join(extra) if extra else "")
+
+
+@lru_cache(maxsize=1)
+def _jieba(dict_dir: Path = DICT_DIR) -> jieba.Tokenizer:
+    tok = jieba.Tokenizer()
+    jieba.setLogLevel(60)
+    if dict_dir.is_dir():
+        for path in sorted(dict_dir.glob("*.txt")):
+            tok.load_userdict(str(path))
+    return tok
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased jieba tokens without stopwords and punctuation (one shared tokenizer)."""
+    with _lock:
+        words = _jieba().lcut(to_simplified(text.lower()))
+    return [w for w in (x.strip() for x in words) if w and w not in STOPWORDS and not re.fullmatch(r"\W+", w)]

@@ -1,0 +1,58 @@
+"""FAISS inner-product index behind a small protocol; exact by default, HNSW/IVF for large sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from retrieval.embedder import Vectors
+
+
+def choose_type(n: int, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    return "flat" if n < 50_000 else ("hnsw" if n < 500_000 else "ivf")
+
+
+def build_faiss(vectors: Vectors, index_type: str = "auto") -> faiss.Index:
+    n, d = vectors.shape
+    kind = choose_type(n, index_type)
+    if kind == "flat":
+        index = faiss.IndexFlatIP(d)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    elif kind == "ivf":
+        nlist = max(1, min(4096, int(4 * np.sqrt(n))))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors[np.random.default_rng(0).choice(n, min(n, nlist * 40), replace=False)])
+        index.nprobe = max(1, nlist // 32)
+    else:
+        raise ValueError(f"index_type must be auto, flat, hnsw or ivf, not {index_type!r}")
+    index.add(vectors)
+    return index
+
+
+class VectorIndex:
+    """Dense search over normalized vectors (cosine = inner product)."""
+
+    def __init__(self, index: faiss.Index) -> None:
+        self.index = index
+
+    @classmethod
+    def build(cls, vectors: Vectors, index_type: str = "auto") -> VectorIndex:
+        return cls(build_faiss(np.ascontiguousarray(vectors, dtype=np.float32), index_type))
+
+    def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
+        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> VectorIndex:
+        return cls(faiss.read_index(str(path)))
