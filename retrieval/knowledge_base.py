@@ -134,8 +134,17 @@ class KnowledgeBase:
         chunks = self._state.chunks
         hits = [Hit(chunks[i].section, chunks[i].title, chunks[i].text, sc, Path(chunks[i].doc).name,
                     chunks[i].chunk_id, chunks[i].doc, cs) for i, sc, cs in ranked]
+        return SearchResponse(query, hits, bool(hits) and self._confident(query, hits))
+
+    def _confident(self, query: str, hits: list[Hit]) -> bool:
+        """Calibrated on in-domain vs off-topic questions: m3e cosine alone is high even for 天气/写诗,
+        so a confident answer also needs real keyword overlap with the knowledge base."""
+        s = self.settings
         best_cos = max((h.dense for h in hits[:3]), default=0.0)
-        return SearchResponse(query, hits, bool(hits) and best_cos >= self.settings.threshold)
+        if best_cos >= s.strong_threshold:
+            return True
+        sparse = self._state.bm25.search(normalize_query(query), 1)
+        return best_cos >= s.threshold and bool(sparse) and sparse[0][1] >= s.bm25_min
 
     def answer(self, query: str) -> KbAnswer | None:
         """A short reply quoting the best passage, or None when not confident."""
