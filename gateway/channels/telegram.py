@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 CALLBACK_DATA_MAX = 64  # Telegram's limit on callback_data bytes
 
 
+def quiet_url_logging() -> None:
+    """httpx logs every request URL at INFO; Bot API URLs contain the bot token and WeChat URLs the
+    access token, so those records must never be written."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 class ChannelSendError(RuntimeError):
     """A platform API refused or failed a call; the dispatcher retries."""
 
@@ -86,6 +92,7 @@ class TelegramClient:
     def __init__(self, settings: TelegramSettings, client: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         self._client = client or httpx.AsyncClient(timeout=settings.timeout_seconds)
+        quiet_url_logging()
 
     async def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         token = self.settings.bot_token.get_secret_value()

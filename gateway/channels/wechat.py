@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 import httpx
 
 from gateway.channels.settings import WechatSettings
-from gateway.channels.telegram import ChannelSendError
+from gateway.channels.telegram import ChannelSendError, quiet_url_logging
 
 log = logging.getLogger(__name__)
 MAX_XML_BYTES = 64 * 1024
@@ -91,6 +91,7 @@ class WechatClient:
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
+        quiet_url_logging()
 
     def _url(self, path: str) -> str:
         return self.settings.api_base.rstrip("/") + path
