@@ -50,7 +50,7 @@ async def send_message(
         raise conversation_not_found() from None
     return ReplyOut(
         messages=[MessageOut.model_validate(m.to_dict()) for m in result.messages],
-        handled_by=result.handled_by,  # type: ignore[arg-type]
+        handled_by=result.handled_by,
     )
 
 
@@ -68,6 +68,6 @@ async def list_messages(
         raise conversation_not_found() from None
     return HistoryOut(
         conversation_id=conversation_id,
-        handled_by=info.state,  # type: ignore[arg-type]
+        handled_by=info.state,
         messages=[MessageOut.model_validate(m.to_dict()) for m in messages],
     )
