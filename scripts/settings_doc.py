@@ -56,7 +56,7 @@ def variables() -> Iterator[tuple[str, str, str, str]]:
             emitted.add(env)
             default: Any = field.get_default(call_default_factory=True)
             shown = "" if default in (None, "") else str(default)
-            if "/work/" in shown or shown.startswith("/"):
+            if "/work/" in shown or shown.startswith("/") or len(shown) > 80:
                 shown = "(see description)"
             yield env, shown, field.description or "", cls.__name__
 
