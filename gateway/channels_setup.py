@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
-from gateway.api.routes import kb_pages
+from gateway.api.routes import kb_pages, widget
 from gateway.channels.dispatcher import OutboundDispatcher
 from gateway.channels.settings import TelegramSettings, WebchatSettings, WechatSettings
 from gateway.channels.telegram import TelegramClient
@@ -28,6 +28,7 @@ class Channels:
 
 def install(app: FastAPI) -> None:
     app.include_router(kb_pages.router)
+    app.include_router(widget.router)
     app.state.channels = Channels()
     app.state.startup_hooks.append(start)
 

@@ -11,6 +11,7 @@
   var lastSeq = 0;
   var seen = {};
   var outbox = [];
+  var unacked = {}; // client_msg_id -> frame, resent on every reconnect until the server echoes it
   var ws = null;
   var retry = 0;
   var SENDER = { bot: "智能助手", agent: "人工客服", system: "系统消息", customer: "我" };
@@ -28,6 +29,7 @@
     if (m.client_msg_id) {
       var pending = document.querySelector('[data-client-id="' + CSS.escape(m.client_msg_id) + '"]');
       if (pending) pending.remove();
+      delete unacked[m.client_msg_id];
     }
     var li = el("li", "msg " + m.sender);
     li.dataset.seq = m.seq;
@@ -54,6 +56,8 @@
       });
       li.appendChild(cites);
     }
+    var csat = m.custom && m.custom.csat;
+    if (csat && csat.ticket_id) li.appendChild(csatForm(String(csat.ticket_id)));
     var after = null;
     list.querySelectorAll("li[data-seq]").forEach(function (n) {
       if (!after && Number(n.dataset.seq) > m.seq) after = n;
@@ -61,6 +65,41 @@
     list.insertBefore(li, after || list.querySelector("li.pending"));
     if (m.seq > lastSeq) lastSeq = m.seq;
     list.scrollTop = list.scrollHeight;
+  }
+
+  function csatForm(ticketId) {
+    var box = el("form", "csat");
+    box.appendChild(el("span", "csat-label", "请为本次服务评分："));
+    var score = 0;
+    var stars = el("div", "stars");
+    for (var i = 1; i <= 5; i++) {
+      (function (n) {
+        var b = el("button", "star", "☆");
+        b.type = "button";
+        b.setAttribute("aria-label", n + " 星");
+        b.addEventListener("click", function () {
+          score = n;
+          stars.querySelectorAll("button").forEach(function (x, j) { x.textContent = j < n ? "★" : "☆"; });
+        });
+        stars.appendChild(b);
+      })(i);
+    }
+    box.appendChild(stars);
+    var comment = el("input", "csat-comment");
+    comment.placeholder = "补充意见（选填）";
+    comment.maxLength = 500;
+    box.appendChild(comment);
+    var submit = el("button", "csat-submit", "提交评价");
+    submit.type = "submit";
+    box.appendChild(submit);
+    box.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!score) return;
+      var payload = { ticket_id: ticketId, score: score, comment: comment.value.trim() };
+      send("/rate_ticket" + JSON.stringify(payload), "评分：" + "★".repeat(score) + (payload.comment ? " " + payload.comment : ""));
+      box.replaceWith(el("p", "csat-done", "感谢您的评价！"));
+    });
+    return box;
   }
 
   function uid() {
@@ -75,6 +114,7 @@
     li.dataset.clientId = item.client_msg_id;
     list.appendChild(li);
     list.scrollTop = list.scrollHeight;
+    unacked[item.client_msg_id] = item;
     outbox.push(item);
     flush();
   }
@@ -89,7 +129,13 @@
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
     ws = new WebSocket(proto + location.host + "/ws/conversations/" + encodeURIComponent(conversationId) + "?after=" + lastSeq);
-    ws.onopen = function () { retry = 0; statusEl.textContent = "在线"; flush(); };
+    ws.onopen = function () {
+      retry = 0;
+      statusEl.textContent = "在线";
+      // Resend everything not yet echoed back; the server stores each client_msg_id once.
+      outbox = Object.keys(unacked).map(function (k) { return unacked[k]; });
+      flush();
+    };
     ws.onmessage = function (ev) {
       var data = JSON.parse(ev.data);
       if (data.type === "message") { typingEl.hidden = true; render(data.message); }
