@@ -27,14 +27,14 @@ def test_wechat_signature_matches_the_documented_scheme() -> None:
 def test_wechat_signature_check_accepts_only_the_configured_token(
     token: str, sig_token: str, ok: bool
 ) -> None:
-    settings = WechatSettings(token=token)  # type: ignore[arg-type]
+    settings = WechatSettings(token=token)
     assert signature_ok(settings, signature(sig_token, "1", "2"), "1", "2") is ok
 
 
 def test_telegram_secret_check_rejects_when_no_secret_is_configured() -> None:
-    assert not secret_ok("", TelegramSettings(webhook_secret=""))  # type: ignore[arg-type]
-    assert not secret_ok(None, TelegramSettings(webhook_secret="s"))  # type: ignore[arg-type]
-    assert secret_ok("s", TelegramSettings(webhook_secret="s"))  # type: ignore[arg-type]
+    assert not secret_ok("", TelegramSettings(webhook_secret=""))
+    assert not secret_ok(None, TelegramSettings(webhook_secret="s"))
+    assert secret_ok("s", TelegramSettings(webhook_secret="s"))
 
 
 def test_wechat_xml_with_entities_is_refused() -> None:
@@ -81,7 +81,8 @@ def test_text_channels_show_citations_and_button_titles() -> None:
 
 def test_kb_section_page_includes_subsections_and_escapes_html(tmp_path: Path) -> None:
     (tmp_path / "03.md").write_text(
-        "## 3.2 业务受理\n\n办理新号需<b>本人</b>身份证。\n\n### 3.2.1 携号转网\n\n- 先查询资格\n\n## 3.3 其他\n\n无关内容\n",
+        "## 3.2 业务受理\n\n办理新号需<b>本人</b>身份证。\n\n"
+        "### 3.2.1 携号转网\n\n- 先查询资格\n\n## 3.3 其他\n\n无关内容\n",
         encoding="utf-8",
     )
     found = find_section("3.2", tmp_path)
