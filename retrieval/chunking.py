@@ -44,7 +44,7 @@ def split_text(text: str, max_chars: int, overlap: int) -> list[str]:
     cur = ""
     for s in sentences:
         while len(s) > max_chars:
-            s1, s = s[:max_chars], s[max_chars - overlap:]
+            s1, s = s[:max_chars], s[max_chars - overlap :]
             if cur:
                 pieces.append(cur)
                 cur = ""
@@ -64,6 +64,16 @@ def chunk_documents(docs: list[Document], max_chars: int = 400, overlap: int = 6
         for sec in doc.sections:
             title = sec.title_path[-1] if sec.title_path else ""
             for piece in split_text(sec.text.strip(), max_chars, overlap):
-                chunks.append(Chunk(stable_id(doc.path, sec.number, piece), doc.path, doc.kind, sec.number,
-                                    title, list(sec.title_path), piece.strip(), list(sec.extra_sections)))
+                chunks.append(
+                    Chunk(
+                        stable_id(doc.path, sec.number, piece),
+                        doc.path,
+                        doc.kind,
+                        sec.number,
+                        title,
+                        list(sec.title_path),
+                        piece.strip(),
+                        list(sec.extra_sections),
+                    )
+                )
     return chunks

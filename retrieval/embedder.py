@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
 from pathlib import Path
 from typing import Protocol
 
@@ -28,7 +29,7 @@ def resolve_model(model: str) -> str:
         return str(Path(model))
     spec = importlib.util.find_spec("embedding")
     if spec and spec.submodule_search_locations:
-        candidate = Path(list(spec.submodule_search_locations)[0]) / model
+        candidate = Path(next(iter(spec.submodule_search_locations))) / model
         if candidate.is_dir():
             return str(candidate)
     return model
@@ -44,12 +45,16 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(1)
         self.name = model
         self._model = SentenceTransformer(resolve_model(model), device="cpu")
-        getdim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        getdim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
         self.dimension = int(getdim() or 0)
 
     def embed(self, texts: list[str], *, progress: bool = False) -> Vectors:
-        vecs = self._model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=progress,
-                                  convert_to_numpy=True)
+        vecs = self._model.encode(
+            texts, batch_size=32, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
+        )
         return np.asarray(vecs, dtype=np.float32)
 
 
@@ -63,7 +68,7 @@ class FakeEmbedder:
     def embed(self, texts: list[str], *, progress: bool = False) -> Vectors:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
-            for a, b in zip(text, text[1:], strict=False):
+            for a, b in itertools.pairwise(text):
                 h = int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16)
                 out[i, h % self.dimension] += 1.0
             norm = float(np.linalg.norm(out[i]))

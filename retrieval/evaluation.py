@@ -32,11 +32,15 @@ def load_eval(path: str | Path) -> list[dict[str, object]]:
     return rows
 
 
-def metrics(ranked_sections: list[list[str]], golds: list[list[str]], subsectioned: set[str]) -> dict[str, float]:
+def metrics(
+    ranked_sections: list[list[str]], golds: list[list[str]], subsectioned: set[str]
+) -> dict[str, float]:
     out = {"hit@1": 0.0, "hit@3": 0.0, "hit@5": 0.0, "mrr": 0.0}
     for sections, gold in zip(ranked_sections, golds, strict=True):
-        rank = next((r for r, s in enumerate(sections, 1) if any(section_matches(s, g, subsectioned) for g in gold)),
-                    None)
+        rank = next(
+            (r for r, s in enumerate(sections, 1) if any(section_matches(s, g, subsectioned) for g in gold)),
+            None,
+        )
         if rank:
             out["mrr"] += 1 / rank
             for k in (1, 3, 5):
@@ -50,7 +54,9 @@ def evaluate(kb: KnowledgeBase, rows: list[dict[str, object]]) -> dict[str, dict
     golds = [[str(s) for s in row["sections"]] for row in rows]  # type: ignore[attr-defined]
     result = {}
     for mode in MODES:
-        ranked = [[kb.chunks[i].section for i, _, _ in kb.rank(str(row["question"]), mode, 10)] for row in rows]
+        ranked = [
+            [kb.chunks[i].section for i, _, _ in kb.rank(str(row["question"]), mode, 10)] for row in rows
+        ]
         result[mode] = metrics(ranked, golds, subsectioned)
     return result
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 
-def rrf(rankings: list[list[tuple[int, float]]], weights: list[float], k: int = 60) -> list[tuple[int, float]]:
+def rrf(
+    rankings: list[list[tuple[int, float]]], weights: list[float], k: int = 60
+) -> list[tuple[int, float]]:
     """Weighted reciprocal-rank fusion."""
     scores: dict[int, float] = {}
     for ranking, w in zip(rankings, weights, strict=True):

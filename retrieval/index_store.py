@@ -39,8 +39,11 @@ def read_manifest(index_dir: Path) -> dict[str, object] | None:
 def is_up_to_date(settings: RetrievalSettings) -> bool:
     """True when documents and index-shaping settings match the manifest."""
     m = read_manifest(settings.index_dir)
-    return bool(m) and m.get("documents") == source_hashes(settings) and m.get(
-        "settings") == settings.index_fingerprint()
+    return (
+        m is not None
+        and m.get("documents") == source_hashes(settings)
+        and m.get("settings") == settings.index_fingerprint()
+    )
 
 
 @dataclass
@@ -50,8 +53,9 @@ class BuildResult:
     seconds: float
 
 
-def build_index(settings: RetrievalSettings, embedder: Embedder, *, force: bool = False,
-                progress: bool = True) -> BuildResult:
+def build_index(
+    settings: RetrievalSettings, embedder: Embedder, *, force: bool = False, progress: bool = True
+) -> BuildResult:
     """Build only when something changed; swap the new directory in atomically."""
     if not force and is_up_to_date(settings):
         m = read_manifest(settings.index_dir) or {}
@@ -61,7 +65,9 @@ def build_index(settings: RetrievalSettings, embedder: Embedder, *, force: bool 
     files = discover(settings.kb_dir, settings.extra_docs_dir, settings.seed_path)
     chunks = chunk_documents(load_all(files), settings.max_chars, settings.overlap)
     if not chunks:
-        raise ValueError(f"no documents to index under {settings.kb_dir} (guide/, faq/) or {settings.extra_docs_dir}")
+        raise ValueError(
+            f"no documents to index under {settings.kb_dir} (guide/, faq/) or {settings.extra_docs_dir}"
+        )
     vectors = embedder.embed([c.embed_text for c in chunks], progress=progress)
     settings.index_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".index-", dir=settings.index_dir.parent))
@@ -70,10 +76,14 @@ def build_index(settings: RetrievalSettings, embedder: Embedder, *, force: bool 
             fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
     VectorIndex.build(vectors, settings.index_type).save(tmp / "dense.faiss")
     manifest = {
-        "model": embedder.name, "dimension": embedder.dimension, "documents": hashes,
-        "settings": settings.index_fingerprint(), "chunks": len(chunks),
+        "model": embedder.name,
+        "dimension": embedder.dimension,
+        "documents": hashes,
+        "settings": settings.index_fingerprint(),
+        "chunks": len(chunks),
         "index_type": choose_type(len(chunks), settings.index_type),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "build_id": os.urandom(8).hex(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "build_id": os.urandom(8).hex(),
     }
     (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     old = settings.index_dir.with_name(settings.index_dir.name + ".old")

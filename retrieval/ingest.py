@@ -79,30 +79,27 @@ def markdown_lines(text: str) -> list[tuple[int | None, str]]:
 def load_faq(path: Path) -> Document:
     """FAQ page: each `## question` is one section numbered by its first cited guide section."""
     sections = []
-    topic = ""
-    for level, text in _faq_blocks(path.read_text(encoding="utf-8")):
-        if level == 1:
-            topic = text
-            continue
-        question, answer = text
+    for topic, question, answer in _faq_blocks(path.read_text(encoding="utf-8")):
         cited = _citations(answer)
-        sections.append(Section(cited[0] if cited else "", [topic, question] if topic else [question],
-                                answer.strip(), cited[1:]))
+        title_path = [topic, question] if topic else [question]
+        sections.append(Section(cited[0] if cited else "", title_path, answer.strip(), cited[1:]))
     return Document(str(path), "faq", sections)
 
 
-def _faq_blocks(text: str) -> list[tuple[int, object]]:
-    blocks: list[tuple[int, object]] = []
+def _faq_blocks(text: str) -> list[tuple[str, str, str]]:
+    """(topic, question, answer) for every `## question` under the current `# topic`."""
+    blocks: list[tuple[str, str, str]] = []
+    topic = ""
     question: str | None = None
     answer: list[str] = []
-    for line in text.splitlines() + ["## "]:
+    for line in [*text.splitlines(), "## "]:
         m = re.match(r"^(#{1,2})\s+(.*)$", line)
         if m:
             if question:
-                blocks.append((2, (question, "\n".join(answer))))
+                blocks.append((topic, question, "\n".join(answer)))
             question, answer = None, []
             if len(m.group(1)) == 1:
-                blocks.append((1, m.group(2).strip()))
+                topic = m.group(2).strip()
             else:
                 question = m.group(2).strip()
         elif question is not None:
@@ -169,7 +166,7 @@ def load_seed(path: Path) -> Document:
         ptitle = titles.get(parent, "")
         if num.count(".") == 1:
             title = ptitle
-            body = rest[len(ptitle):] if ptitle and rest.startswith(ptitle) else rest
+            body = rest[len(ptitle) :] if ptitle and rest.startswith(ptitle) else rest
             path_ = [title]
         else:
             cut = re.search(r"[，,。:：]|根据|客服|电信|在|针对|收到|对于", rest[4:])
@@ -202,7 +199,7 @@ def load_document(path: Path, kind: str = "document") -> Document:
             raise IngestError(f"unsupported file type {suffix!r}: {path} (use one of {sorted(SUPPORTED)})")
     except IngestError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure becomes a clear error
+    except Exception as exc:
         raise IngestError(f"cannot read {path}: {exc}") from exc
     sections = sections_from_headings(lines)
     if suffix == ".txt" and sections and not sections[0].title_path:
@@ -216,11 +213,17 @@ def discover(kb_dir: Path, extra_dir: Path, seed_path: Path | None = None) -> li
     for sub, kind in (("guide", "guide"), ("faq", "faq")):
         d = kb_dir / sub
         if d.is_dir():
-            found += [(p, kind) for p in sorted(d.rglob("*")) if p.suffix.lower() in SUPPORTED and p.is_file()]
+            found += [
+                (p, kind) for p in sorted(d.rglob("*")) if p.suffix.lower() in SUPPORTED and p.is_file()
+            ]
     if not any(k == "guide" for _, k in found) and seed_path is not None and seed_path.is_file():
         found.append((seed_path, "seed"))
     if extra_dir.is_dir():
-        found += [(p, "document") for p in sorted(extra_dir.rglob("*")) if p.suffix.lower() in SUPPORTED and p.is_file()]
+        found += [
+            (p, "document")
+            for p in sorted(extra_dir.rglob("*"))
+            if p.suffix.lower() in SUPPORTED and p.is_file()
+        ]
     return found
 
 

@@ -33,8 +33,13 @@ class Hit:
     dense: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
-        return {"section": self.section, "title": self.title, "text": self.text, "score": round(self.score, 4),
-                "source": self.source}
+        return {
+            "section": self.section,
+            "title": self.title,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "source": self.source,
+        }
 
 
 @dataclass
@@ -64,10 +69,16 @@ class _Loaded:
 def _load(index_dir: Path) -> _Loaded:
     manifest = read_manifest(index_dir)
     if manifest is None or not (index_dir / "dense.faiss").exists():
-        raise IndexNotBuiltError(f"no retrieval index in {index_dir}: run `.venv/bin/python -m retrieval build`")
+        raise IndexNotBuiltError(
+            f"no retrieval index in {index_dir}: run `.venv/bin/python -m retrieval build`"
+        )
     chunks = load_chunks(index_dir)
-    return _Loaded(str(manifest.get("build_id")), chunks, VectorIndex.load(index_dir / "dense.faiss"),
-                   KeywordIndex([c.embed_text for c in chunks]))
+    return _Loaded(
+        str(manifest.get("build_id")),
+        chunks,
+        VectorIndex.load(index_dir / "dense.faiss"),
+        KeywordIndex([c.embed_text for c in chunks]),
+    )
 
 
 def brief_quote(text: str, max_chars: int = 120) -> str:
@@ -132,8 +143,19 @@ class KnowledgeBase:
     def search(self, query: str, k: int | None = None) -> SearchResponse:
         ranked = self.rank(query, "hybrid", k)
         chunks = self._state.chunks
-        hits = [Hit(chunks[i].section, chunks[i].title, chunks[i].text, sc, Path(chunks[i].doc).name,
-                    chunks[i].chunk_id, chunks[i].doc, cs) for i, sc, cs in ranked]
+        hits = [
+            Hit(
+                chunks[i].section,
+                chunks[i].title,
+                chunks[i].text,
+                sc,
+                Path(chunks[i].doc).name,
+                chunks[i].chunk_id,
+                chunks[i].doc,
+                cs,
+            )
+            for i, sc, cs in ranked
+        ]
         return SearchResponse(query, hits, bool(hits) and self._confident(query, hits))
 
     def _confident(self, query: str, hits: list[Hit]) -> bool:
@@ -155,7 +177,11 @@ class KnowledgeBase:
         section_title = best.title
         if best.doc and self._is_faq(best):
             section_title = self._guide_title(best.section) or best.title
-        text = f"{brief_quote(best.text)}（依据《服务指南》{best.section}）" if best.section else brief_quote(best.text)
+        text = (
+            f"{brief_quote(best.text)}（依据《服务指南》{best.section}）"
+            if best.section
+            else brief_quote(best.text)
+        )
         cites = [{"section": best.section, "title": section_title}] if best.section else []
         return KbAnswer(text, cites)
 
@@ -182,5 +208,12 @@ def get_knowledge_base() -> KnowledgeBase:
         return _instance
 
 
-__all__ = ["MANIFEST", "Hit", "IndexNotBuiltError", "KbAnswer", "KnowledgeBase", "SearchResponse",
-           "get_knowledge_base"]
+__all__ = [
+    "MANIFEST",
+    "Hit",
+    "IndexNotBuiltError",
+    "KbAnswer",
+    "KnowledgeBase",
+    "SearchResponse",
+    "get_knowledge_base",
+]

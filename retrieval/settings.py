@@ -26,8 +26,12 @@ class RetrievalSettings(BaseSettings):
         description="Raw service guide used only when guide/ has no documents yet.",
     )
     index_dir: Path = Field(REPO_ROOT / "var" / "index", description="Where the built index lives.")
-    model: str = Field("m3e-small", description="Embedding model: 'm3e-small' (installed package), a path or a name.")
-    fusion: Literal["rrf", "weighted"] = Field("weighted", description="How dense and BM25 rankings are fused.")
+    model: str = Field(
+        "m3e-small", description="Embedding model: 'm3e-small' (installed package), a path or a name."
+    )
+    fusion: Literal["rrf", "weighted"] = Field(
+        "weighted", description="How dense and BM25 rankings are fused."
+    )
     rrf_k: int = Field(20, description="RRF constant k.")
     dense_weight: float = Field(0.5, description="Dense weight (weighted fusion and RRF).")
     bm25_weight: float = Field(0.5, description="BM25 weight (weighted fusion and RRF).")
@@ -44,5 +48,9 @@ class RetrievalSettings(BaseSettings):
 
     def index_fingerprint(self) -> dict[str, object]:
         """Settings that change what is built (a change triggers a rebuild)."""
-        return {"model": self.model, "index_type": self.index_type, "max_chars": self.max_chars,
-                "overlap": self.overlap}
+        return {
+            "model": self.model,
+            "index_type": self.index_type,
+            "max_chars": self.max_chars,
+            "overlap": self.overlap,
+        }

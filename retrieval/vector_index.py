@@ -19,17 +19,20 @@ def choose_type(n: int, requested: str) -> str:
 def build_faiss(vectors: Vectors, index_type: str = "auto") -> faiss.Index:
     n, d = vectors.shape
     kind = choose_type(n, index_type)
+    index: faiss.Index
     if kind == "flat":
         index = faiss.IndexFlatIP(d)
     elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
+        hnsw = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        hnsw.hnsw.efSearch = 64
+        index = hnsw
     elif kind == "ivf":
         nlist = max(1, min(4096, int(4 * np.sqrt(n))))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.train(vectors[np.random.default_rng(0).choice(n, min(n, nlist * 40), replace=False)])
-        index.nprobe = max(1, nlist // 32)
+        ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.train(vectors[np.random.default_rng(0).choice(n, min(n, nlist * 40), replace=False)])
+        ivf.nprobe = max(1, nlist // 32)
+        index = ivf
     else:
         raise ValueError(f"index_type must be auto, flat, hnsw or ivf, not {index_type!r}")
     index.add(vectors)

@@ -44,8 +44,13 @@ def kb_settings(tmp_path: Path) -> RetrievalSettings:
     (kb / "faq").mkdir()
     (kb / "guide" / "ch01.md").write_text(GUIDE, encoding="utf-8")
     (kb / "faq" / "broadband.md").write_text(FAQ, encoding="utf-8")
-    return RetrievalSettings(kb_dir=kb, extra_docs_dir=tmp_path / "docs", seed_path=tmp_path / "none.txt",
-                             index_dir=tmp_path / "var" / "index", model="fake")
+    return RetrievalSettings(
+        kb_dir=kb,
+        extra_docs_dir=tmp_path / "docs",
+        seed_path=tmp_path / "none.txt",
+        index_dir=tmp_path / "var" / "index",
+        model="fake",
+    )
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ def test_load_markdown_keeps_section_numbers_and_title_path(tmp_path: Path) -> N
     p = tmp_path / "g.md"
     p.write_text("# 第3章 问题\n## 3.4 跟进\n### 3.4.2 跟进机制\n紧急问题24小时内处理。\n", encoding="utf-8")
     doc = load_document(p, "guide")
-    assert [(s.number, s.title_path) for s in doc.sections] == [("3.4.2", ["第3章 问题", "3.4 跟进", "3.4.2 跟进机制"])]
+    assert [(s.number, s.title_path) for s in doc.sections] == [
+        ("3.4.2", ["第3章 问题", "3.4 跟进", "3.4.2 跟进机制"])
+    ]
 
 
 def test_load_faq_uses_first_cited_section(tmp_path: Path) -> None:
@@ -24,7 +26,9 @@ def test_load_faq_uses_first_cited_section(tmp_path: Path) -> None:
 
 def test_load_html_headings_and_paragraphs(tmp_path: Path) -> None:
     p = tmp_path / "d.html"
-    p.write_text("<html><h1>9.1 停电通知</h1><p>停电期间宽带中断。</p><script>x()</script></html>", encoding="utf-8")
+    p.write_text(
+        "<html><h1>9.1 停电通知</h1><p>停电期间宽带中断。</p><script>x()</script></html>", encoding="utf-8"
+    )
     sec = load_document(p).sections[0]
     assert sec.number == "9.1" and sec.text == "停电期间宽带中断。"
 

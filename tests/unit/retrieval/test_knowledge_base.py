@@ -13,8 +13,9 @@ from retrieval.settings import RetrievalSettings
 from retrieval.tokenizer import normalize_query
 
 
-def test_build_writes_manifest_and_skips_when_unchanged(kb_settings: RetrievalSettings,
-                                                        fake_embedder: FakeEmbedder) -> None:
+def test_build_writes_manifest_and_skips_when_unchanged(
+    kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder
+) -> None:
     first = build_index(kb_settings, fake_embedder, progress=False)
     second = build_index(kb_settings, fake_embedder, progress=False)
     manifest = read_manifest(kb_settings.index_dir)
@@ -22,7 +23,9 @@ def test_build_writes_manifest_and_skips_when_unchanged(kb_settings: RetrievalSe
     assert manifest and manifest["dimension"] == 64 and len(manifest["documents"]) == 2  # type: ignore[arg-type]
 
 
-def test_build_reruns_when_document_changes(kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder) -> None:
+def test_build_reruns_when_document_changes(
+    kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder
+) -> None:
     build_index(kb_settings, fake_embedder, progress=False)
     (kb_settings.kb_dir / "faq" / "broadband.md").write_text("# x\n## 新问题\n新答案。\n", encoding="utf-8")
     assert build_index(kb_settings, fake_embedder, progress=False).built
@@ -41,12 +44,15 @@ def test_missing_index_raises_index_not_built(tmp_path: Path, fake_embedder: Fak
         KnowledgeBase(RetrievalSettings(index_dir=tmp_path / "nothing"), fake_embedder)
 
 
-def test_reload_if_changed_picks_up_rebuilt_index(kb_settings: RetrievalSettings,
-                                                  fake_embedder: FakeEmbedder) -> None:
+def test_reload_if_changed_picks_up_rebuilt_index(
+    kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder
+) -> None:
     build_index(kb_settings, fake_embedder, progress=False)
     kb = KnowledgeBase(kb_settings, fake_embedder)
     assert kb.reload_if_changed() is False
-    (kb_settings.kb_dir / "guide" / "ch02.md").write_text("## 2.1 积分\n积分可以兑换话费。\n", encoding="utf-8")
+    (kb_settings.kb_dir / "guide" / "ch02.md").write_text(
+        "## 2.1 积分\n积分可以兑换话费。\n", encoding="utf-8"
+    )
     build_index(kb_settings, fake_embedder, progress=False)
     assert kb.reload_if_changed() is True
     assert kb.search("积分兑换话费", k=1).hits[0].section == "2.1"
@@ -55,7 +61,7 @@ def test_reload_if_changed_picks_up_rebuilt_index(kb_settings: RetrievalSettings
 def test_faq_chunk_keeps_other_citations(kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder) -> None:
     build_index(kb_settings, fake_embedder, progress=False)
     lines = (kb_settings.index_dir / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-    faq = [json.loads(x) for x in lines if json.loads(x)["kind"] == "faq"][0]
+    faq = next(json.loads(x) for x in lines if json.loads(x)["kind"] == "faq")
     assert faq["section"] == "3.4.2" and faq["extra_sections"] == ["1.4"]
 
 

@@ -47,9 +47,14 @@ def test_answer_in_domain_cites_section(kb: KnowledgeBase, question: str) -> Non
 
 
 def test_cli_search_prints_one_json_object_per_stdin_line(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "retrieval", "search", "-k", "2", "--json"],
-                         input="办新号要带什么证件\n宽带坏了多久修好\n", capture_output=True, text=True,
-                         cwd=REPO_ROOT, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-m", "retrieval", "search", "-k", "2", "--json"],
+        input="办新号要带什么证件\n宽带坏了多久修好\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    ).stdout.splitlines()
     objs = [json.loads(line) for line in out]
     assert [o["query"] for o in objs] == ["办新号要带什么证件", "宽带坏了多久修好"]
     assert len(objs[0]["hits"]) == 2 and objs[0]["hits"][0]["section"] == "1.3"
