@@ -31,6 +31,9 @@ class Chunk:
         return asdict(self)
 
 
+_NUM_PREFIX = re.compile(r"^(?:第\s*\d+\s*章|\d+(?:\.\d+)*)[\s、.．]*")
+
+
 def stable_id(doc: str, section: str, text: str) -> str:
     return hashlib.sha1(f"{doc}\x00{section}\x00{text}".encode()).hexdigest()[:16]
 
@@ -62,7 +65,8 @@ def chunk_documents(docs: list[Document], max_chars: int = 400, overlap: int = 6
     chunks: list[Chunk] = []
     for doc in docs:
         for sec in doc.sections:
-            title = sec.title_path[-1] if sec.title_path else ""
+            # The heading without its number: citations show "3.4 反馈与跟进" as section + title.
+            title = _NUM_PREFIX.sub("", sec.title_path[-1]) if sec.title_path else ""
             for piece in split_text(sec.text.strip(), max_chars, overlap):
                 chunks.append(
                     Chunk(

@@ -49,6 +49,7 @@ class RetrievalSettings(BaseSettings):
     def index_fingerprint(self) -> dict[str, object]:
         """Settings that change what is built (a change triggers a rebuild)."""
         return {
+            "format": 2,
             "model": self.model,
             "index_type": self.index_type,
             "max_chars": self.max_chars,

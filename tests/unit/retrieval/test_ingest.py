@@ -75,3 +75,4 @@ def test_chunk_ids_stable_across_runs(tmp_path: Path) -> None:
     b = chunk_documents([load_document(p)], 200, 30)
     assert len(a) > 1 and [c.chunk_id for c in a] == [c.chunk_id for c in b]
     assert all(len(c.text) <= 200 for c in a) and a[0].embed_text.startswith("1.1 概述")
+    assert a[0].title == "概述"
