@@ -151,6 +151,13 @@ class ChannelStack:
 
 @pytest.fixture
 def channel_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ChannelStack]:
+    yield from start_stack(tmp_path, monkeypatch)
+
+
+def start_stack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, allowed_origins: list[str] | None = None
+) -> Iterator[ChannelStack]:
+    """Stand-ins plus a real gateway; ``allowed_origins`` adds sites that may embed the widget."""
     platform = Recorder()
     platform_server, platform_url = _serve(platform_handler, platform)
     rasa = Recorder()
@@ -170,6 +177,7 @@ def channel_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
         rasa_url=rasa_url,
         gateway_port=port,
         load_knowledge_base=False,
+        allowed_origins=[f"http://127.0.0.1:{port}", *(allowed_origins or [])],
     )
     app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
