@@ -55,8 +55,8 @@ $(STAMPS)/apt-updated:
 
 $(STAMPS)/chromium:
 	@mkdir -p $(STAMPS)
-	@if ! command -v chromium >/dev/null; then \
-		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq chromium >/dev/null; fi
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq chromium fonts-noto-cjk >/dev/null; fi
 	touch $@
 
 $(STAMPS)/postgresql:
