@@ -25,7 +25,8 @@ def render(results: Path) -> str:
         "Regenerate with the two commands in `scripts/nlu_report.py`.",
         "",
         f"- intent accuracy: **{report['accuracy']:.3f}**",
-        f"- macro-F1: **{macro['f1-score']:.3f}** (precision {macro['precision']:.3f}, recall {macro['recall']:.3f})",
+        f"- macro-F1: **{macro['f1-score']:.3f}** "
+        f"(precision {macro['precision']:.3f}, recall {macro['recall']:.3f})",
         f"- test messages: {macro['support']}",
         "",
         "| intent | precision | recall | F1 | support |",
@@ -37,9 +38,8 @@ def render(results: Path) -> str:
             and "support" in row
             and name not in ("macro avg", "weighted avg", "micro avg")
         ):
-            lines.append(
-                f"| {name} | {row['precision']:.2f} | {row['recall']:.2f} | {row['f1-score']:.2f} | {row['support']} |"
-            )
+            scores = " | ".join(f"{row[k]:.2f}" for k in ("precision", "recall", "f1-score"))
+            lines.append(f"| {name} | {scores} | {row['support']} |")
     pairs = Counter((e["intent"], e["intent_prediction"]["name"]) for e in errors)
     lines += ["", "## Confusions (true → predicted)", ""]
     if pairs:
