@@ -3,6 +3,8 @@
 Matching rule: a gold "3.4" (two levels) is matched by a hit on 3.4 or any 3.4.x.
 A gold "3.4.2" is matched by a hit on "3.4.2" exactly, or by its parent "3.4" only when the index has
 no chunk for any 3.4.x (the parent section has no subsections).
+An FAQ answer that cites several guide sections counts as a hit for each of them: a ranked entry
+is then written "5.1.3|1.4" (its sections joined by "|").
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ def metrics(
     out = {"hit@1": 0.0, "hit@3": 0.0, "hit@5": 0.0, "mrr": 0.0}
     for sections, gold in zip(ranked_sections, golds, strict=True):
         rank = next(
-            (r for r, s in enumerate(sections, 1) if any(section_matches(s, g, subsectioned) for g in gold)),
+            (
+                r
+                for r, entry in enumerate(sections, 1)
+                if any(section_matches(s, g, subsectioned) for s in entry.split("|") for g in gold)
+            ),
             None,
         )
         if rank:
@@ -55,7 +61,11 @@ def evaluate(kb: KnowledgeBase, rows: list[dict[str, object]]) -> dict[str, dict
     result = {}
     for mode in MODES:
         ranked = [
-            [kb.chunks[i].section for i, _, _ in kb.rank(str(row["question"]), mode, 10)] for row in rows
+            [
+                "|".join([kb.chunks[i].section, *kb.chunks[i].extra_sections])
+                for i, _, _ in kb.rank(str(row["question"]), mode, 10)
+            ]
+            for row in rows
         ]
         result[mode] = metrics(ranked, golds, subsectioned)
     return result
