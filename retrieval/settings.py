@@ -35,8 +35,8 @@ class RetrievalSettings(BaseSettings):
     rrf_k: int = Field(20, description="RRF constant k.")
     dense_weight: float = Field(0.5, description="Dense weight (weighted fusion and RRF).")
     bm25_weight: float = Field(0.5, description="BM25 weight (weighted fusion and RRF).")
-    threshold: float = Field(0.62, description="Min dense cosine of the best hit to answer confidently.")
-    bm25_min: float = Field(1.5, description="Min BM25 score of the best keyword hit to answer confidently.")
+    threshold: float = Field(0.70, description="Min dense cosine of the best hit to answer confidently.")
+    bm25_min: float = Field(3.0, description="Min BM25 score of the best keyword hit to answer confidently.")
     strong_threshold: float = Field(
         0.8, description="Dense cosine that is confident on its own (no keyword overlap needed)."
     )
