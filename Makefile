@@ -95,7 +95,8 @@ rasa-test: $(MODEL) ## conversation tests (tests/test_stories.yml) against the t
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/rasa-results --fail-on-prediction-errors
 
 pytest: setup $(STAMPS)/postgresql $(MODEL) index ## the Python test suite (unit, integration, e2e)
-	$(PY) -m pytest -p no:cacheprovider tests
+	@# Browser tests last: Playwright's sync API keeps an event loop running in the main thread.
+	$(PY) -m pytest -p no:cacheprovider tests/unit tests/integration tests/e2e
 
 test: setup $(STAMPS)/postgresql lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
 
