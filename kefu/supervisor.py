@@ -300,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         supervisor.wait_healthy()
         supervisor.say("all services are up")
         supervisor.say(f"web chat:      {settings.gateway_url}/")
-        supervisor.say(f"agent console: {settings.gateway_url}/console")
+        if _health_status(f"{settings.gateway_url}/console") == 200:
+            supervisor.say(f"agent console: {settings.gateway_url}/console")
+        else:
+            supervisor.say("agent console: not part of this build yet")
         supervisor.say("press Ctrl-C to stop")
         supervisor.run_forever()
     except KeyboardInterrupt:
