@@ -1,0 +1,139 @@
+"""Each stay of a conversation with the humans (``gateway_handoff``), and its queue priority.
+
+The conversation row says who answers now; this log says why it came to the queue, who took
+it, how it ended, and which ticket an after-hours message became.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.agents.models import Handoff
+from gateway.models import Conversation
+from kefu.db import session_scope
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    id: int
+    conversation_id: str
+    reason: str
+    note: str
+    priority: int
+    after_hours: bool
+    requested_at: datetime
+    claimed_by: str | None
+    ended_at: datetime | None
+    outcome: str | None
+    ticket_id: str | None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _view(row: Handoff) -> HandoffView:
+    return HandoffView(
+        row.id,
+        row.conversation_id,
+        row.reason,
+        row.note,
+        row.priority,
+        row.after_hours,
+        _aware(row.requested_at),
+        row.claimed_by,
+        _aware(row.ended_at) if row.ended_at else None,
+        row.outcome,
+        row.ticket_id,
+    )
+
+
+class HandoffLog:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._sessions = session_factory
+
+    def open(
+        self, conversation_id: str, *, reason: str, note: str, priority: int, after_hours: bool
+    ) -> HandoffView:
+        """Record a new stay in the queue and give the conversation its queue priority."""
+        now = datetime.now(UTC)
+        with session_scope(self._sessions) as session:
+            self._close_open(session, conversation_id, now, "superseded")
+            row = Handoff(
+                conversation_id=conversation_id,
+                reason=reason[:64],
+                note=note[:1000],
+                priority=priority,
+                after_hours=after_hours,
+                requested_at=now,
+            )
+            session.add(row)
+            session.execute(
+                update(Conversation).where(Conversation.id == conversation_id).values(priority=priority)
+            )
+            session.flush()
+            return _view(row)
+
+    def raise_priority(self, conversation_id: str, *, reason: str, note: str, priority: int) -> None:
+        """A queued conversation became more urgent (e.g. the customer now threatens to escalate)."""
+        with session_scope(self._sessions) as session:
+            row = self._current(session, conversation_id)
+            if row is not None and priority > row.priority:
+                row.priority, row.reason = priority, reason
+                row.note = (row.note + "；" + note).strip("；")[:1000]
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.priority < priority)
+                .values(priority=priority)
+            )
+
+    def current(self, conversation_id: str) -> HandoffView | None:
+        with session_scope(self._sessions) as session:
+            row = self._current(session, conversation_id)
+            return _view(row) if row else None
+
+    def claimed(self, conversation_id: str, agent: str) -> None:
+        with session_scope(self._sessions) as session:
+            row = self._current(session, conversation_id)
+            if row is None:  # taken over from the bot without a queue stay
+                row = Handoff(
+                    conversation_id=conversation_id,
+                    reason="agent_takeover",
+                    note="",
+                    priority=0,
+                    after_hours=False,
+                    requested_at=datetime.now(UTC),
+                )
+                session.add(row)
+            row.claimed_by = agent
+            row.claimed_at = datetime.now(UTC)
+
+    def ended(self, conversation_id: str, outcome: str) -> None:
+        with session_scope(self._sessions) as session:
+            self._close_open(session, conversation_id, datetime.now(UTC), outcome)
+            session.execute(update(Conversation).where(Conversation.id == conversation_id).values(priority=0))
+
+    def set_ticket(self, handoff_id: int, ticket_id: str) -> None:
+        with session_scope(self._sessions) as session:
+            session.execute(update(Handoff).where(Handoff.id == handoff_id).values(ticket_id=ticket_id))
+
+    @staticmethod
+    def _current(session: Session, conversation_id: str) -> Handoff | None:
+        return session.scalars(
+            select(Handoff)
+            .where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+            .order_by(Handoff.id.desc())
+            .limit(1)
+        ).first()
+
+    @staticmethod
+    def _close_open(session: Session, conversation_id: str, now: datetime, outcome: str) -> None:
+        session.execute(
+            update(Handoff)
+            .where(Handoff.conversation_id == conversation_id, Handoff.ended_at.is_(None))
+            .values(ended_at=now, outcome=outcome)
+        )

@@ -1,0 +1,166 @@
+"""Hooks the agent console into the gateway: agent sign-in for every staff API, the desk, agent
+assist, working hours and after-hours messages in the router, and the audit of ticket changes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.agents.assist import Assist
+from gateway.agents.audit import AuditLog
+from gateway.agents.auth import AgentDirectory
+from gateway.agents.desk import AgentDesk
+from gateway.agents.handoffs import HandoffLog
+from gateway.agents.leave_message import LeaveMessage
+from gateway.agents.policy import WorkingHours
+from gateway.agents.settings import AuthSettings, HandoffSettings
+from gateway.api.deps import StaffPrincipal
+from gateway.conversations import StateConflict
+from gateway.hub import CONSOLE_TOPIC, conversation_topic
+
+if TYPE_CHECKING:
+    from tickets.service import TicketService
+
+log = logging.getLogger(__name__)
+HOUSEKEEPING_SECONDS = 3600
+TICKET_PATH = re.compile(r"^/api/tickets/(?P<ticket>[^/]+)(?:/(?P<what>[a-z_]+))?/?$")
+
+
+@dataclass
+class Console:
+    """What the console routes need besides the desk: the ticket service, created on first use."""
+
+    app: FastAPI
+
+    def tickets(self) -> TicketService:
+        service: TicketService | None = getattr(self.app.state, "ticket_service", None)
+        if service is None:
+            from tickets.service import TicketService
+
+            service = TicketService(self.app.state.session_factory)
+            self.app.state.ticket_service = service
+        return service
+
+
+def install(app: FastAPI) -> None:
+    app.state.console = Console(app)
+    app.state.auth_settings = AuthSettings()
+    app.state.handoff_settings = HandoffSettings()
+    app.state.authenticate = lambda token: _authenticate(app, token)
+    app.add_middleware(TicketAudit, app_ref=app)
+    app.state.startup_hooks.append(start)
+
+
+def _authenticate(app: FastAPI, token: str) -> StaffPrincipal | None:
+    """Agent session tokens for ``require_staff`` (the agent and ticket APIs)."""
+    directory: AgentDirectory | None = getattr(app.state, "agent_directory", None)
+    if directory is None:
+        return None
+    agent = directory.authenticate(token)
+    return StaffPrincipal(agent.username, agent.role) if agent else None
+
+
+async def start(app: FastAPI) -> asyncio.Task[None]:
+    state = app.state
+    settings: HandoffSettings = state.handoff_settings
+    directory = AgentDirectory(state.session_factory, state.auth_settings)
+    handoffs = HandoffLog(state.session_factory)
+    audit = AuditLog(state.session_factory)
+    hours = WorkingHours(settings.working_hours, settings.timezone)
+    router = state.router
+    desk = AgentDesk(router, handoffs, audit, directory)
+
+    async def slots(conversation_id: str) -> dict[str, Any]:
+        tracker = await state.rasa.tracker(conversation_id)
+        return dict(tracker.get("slots") or {})
+
+    async def back_to_bot(conversation_id: str) -> None:
+        """After an after-hours message became a ticket, the bot answers again."""
+        async with router.state_lock(conversation_id):
+            try:
+                await anyio.to_thread.run_sync(
+                    lambda: router.store.set_state(conversation_id, "bot", expect_state="queue")
+                )
+            except StateConflict:
+                return
+            await anyio.to_thread.run_sync(handoffs.ended, conversation_id, "ticket")
+        router.hub.publish(conversation_topic(conversation_id), {"type": "state", "handled_by": "bot"})
+        router.hub.publish(
+            CONSOLE_TOPIC, {"type": "queue", "conversation_id": conversation_id, "state": "bot"}
+        )
+
+    router.handoffs = handoffs
+    router.hours = hours
+    router.leave_message = LeaveMessage(
+        router.store, handoffs, state.console.tickets, slots, hours, back_to_bot
+    )
+    state.agent_directory = directory
+    state.audit_log = audit
+    state.agent_desk = desk
+    state.agent_assist = Assist(
+        state.rasa, lambda: getattr(state, "knowledge_base", None), state.console.tickets
+    )
+    return asyncio.create_task(_housekeeping(directory))
+
+
+async def _housekeeping(directory: AgentDirectory) -> None:
+    while True:
+        with contextlib.suppress(Exception):
+            await anyio.to_thread.run_sync(directory.purge_expired)
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+class TicketAudit:
+    """Writes every successful change an agent makes through ``/api/tickets`` to the audit log."""
+
+    def __init__(self, app: ASGIApp, app_ref: FastAPI) -> None:
+        self.app = app
+        self.ref = app_ref
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PATCH", "PUT", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        match = TICKET_PATH.match(scope["path"])
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if status >= 400:
+            return
+        headers = dict(scope.get("headers") or [])
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        try:
+            principal = await anyio.to_thread.run_sync(lambda: _authenticate(self.ref, token))
+            actor, role = (principal.username, principal.role) if principal else ("api", "admin")
+            client = scope.get("client")
+            audit: AuditLog = self.ref.state.audit_log
+            await anyio.to_thread.run_sync(
+                lambda: audit.record(
+                    actor=actor,
+                    role=role,
+                    action=f"ticket_{match.group('what') or 'update'}",
+                    ticket_id=match.group("ticket"),
+                    ip=client[0] if client else None,
+                    detail={"method": scope["method"], "status": status},
+                )
+            )
+        except Exception as exc:  # the change itself succeeded; a lost audit line is logged
+            log.error("audit of %s failed: %s", scope["path"], exc)
