@@ -24,7 +24,11 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """Titles first: customers ask about topics that the headings name."""
+        """Titles first: customers ask about topics that the headings name.
+
+        A typical question is embedded alone: it is matched question to question."""
+        if self.kind == "question":
+            return self.text
         return " / ".join(self.title_path) + "\n" + self.text
 
     def to_dict(self) -> dict[str, object]:
@@ -80,4 +84,16 @@ def chunk_documents(docs: list[Document], max_chars: int = 400, overlap: int = 6
                         list(sec.extra_sections),
                     )
                 )
+    _title_questions(chunks)
     return chunks
+
+
+def _title_questions(chunks: list[Chunk]) -> None:
+    """Give typical questions the title of the guide section they belong to (shown in hits)."""
+    titled = {}
+    for c in chunks:
+        if c.kind in ("guide", "seed") and c.section and c.section not in titled:
+            titled[c.section] = c
+    for c in chunks:
+        if c.kind == "question" and c.section in titled:
+            c.title, c.title_path = titled[c.section].title, list(titled[c.section].title_path)

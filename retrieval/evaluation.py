@@ -3,8 +3,8 @@
 Matching rule: a gold "3.4" (two levels) is matched by a hit on 3.4 or any 3.4.x.
 A gold "3.4.2" is matched by a hit on "3.4.2" exactly, or by its parent "3.4" only when the index has
 no chunk for any 3.4.x (the parent section has no subsections).
-An FAQ answer that cites several guide sections counts as a hit for each of them: a ranked entry
-is then written "5.1.3|1.4" (its sections joined by "|").
+Only the section a hit shows counts (what `search --json` prints); an FAQ answer counts for the
+first guide section it cites. Ranked entries may still be written "5.1.3|1.4" to count several.
 """
 
 from __future__ import annotations
@@ -61,11 +61,7 @@ def evaluate(kb: KnowledgeBase, rows: list[dict[str, object]]) -> dict[str, dict
     result = {}
     for mode in MODES:
         ranked = [
-            [
-                "|".join([kb.chunks[i].section, *kb.chunks[i].extra_sections])
-                for i, _, _ in kb.rank(str(row["question"]), mode, 10)
-            ]
-            for row in rows
+            [kb.chunks[i].section for i, _, _ in kb.rank(str(row["question"]), mode, 10)] for row in rows
         ]
         result[mode] = metrics(ranked, golds, subsectioned)
     return result

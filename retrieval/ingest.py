@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 SUPPORTED = {".md", ".markdown", ".txt", ".html", ".htm", ".docx", ".pdf"}
 _HEADING_NUM = re.compile(r"^(?:第\s*(\d+)\s*章|(\d+(?:\.\d+)*))[\s、.．]*(.*)$")
 _CITE = re.compile(r"依据[:：]\s*《服务指南》\s*([\d.、，,\s]+)")
@@ -26,7 +28,7 @@ class Document:
     """A source file split into sections."""
 
     path: str
-    kind: str  # guide | faq | document
+    kind: str  # guide | faq | seed | document | question
     sections: list[Section]
 
 
@@ -218,6 +220,9 @@ def discover(kb_dir: Path, extra_dir: Path, seed_path: Path | None = None) -> li
             ]
     if not any(k == "guide" for _, k in found) and seed_path is not None and seed_path.is_file():
         found.append((seed_path, "seed"))
+    questions = kb_dir / "questions"
+    if questions.is_dir():
+        found += [(p, "question") for p in sorted(questions.glob("*.y*ml")) if p.is_file()]
     if extra_dir.is_dir():
         found += [
             (p, "document")
@@ -227,5 +232,26 @@ def discover(kb_dir: Path, extra_dir: Path, seed_path: Path | None = None) -> li
     return found
 
 
+def load_questions(path: Path) -> Document:
+    """Typical questions per guide section (YAML: section -> list of questions).
+
+    Customers rarely use the guide's words; matching their question against questions
+    people ask about a section works far better than matching it against the section text.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise IngestError(f"cannot read questions file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise IngestError(f"{path}: expected a mapping of section number to a list of questions")
+    sections = []
+    for number, questions in data.items():
+        if not isinstance(questions, list):
+            raise IngestError(f"{path}: section {number}: expected a list of questions")
+        sections += [Section(str(number), [], str(q).strip()) for q in questions if str(q).strip()]
+    return Document(str(path), "question", sections)
+
+
 def load_all(files: list[tuple[Path, str]]) -> list[Document]:
-    return [load_seed(p) if kind == "seed" else load_document(p, kind) for p, kind in files]
+    loaders = {"seed": load_seed, "question": load_questions}
+    return [loaders[kind](p) if kind in loaders else load_document(p, kind) for p, kind in files]

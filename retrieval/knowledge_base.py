@@ -64,6 +64,7 @@ class _Loaded:
     chunks: list[Chunk]
     dense: VectorIndex
     bm25: KeywordIndex
+    section_chunk: dict[str, int]  # first guide/FAQ passage of each section (shown for question hits)
 
 
 def _load(index_dir: Path) -> _Loaded:
@@ -78,7 +79,18 @@ def _load(index_dir: Path) -> _Loaded:
         chunks,
         VectorIndex.load(index_dir / "dense.faiss"),
         KeywordIndex([c.embed_text for c in chunks]),
+        _section_chunks(chunks),
     )
+
+
+def _section_chunks(chunks: list[Chunk]) -> dict[str, int]:
+    """Guide passages first, then FAQ answers, then other documents."""
+    out: dict[str, int] = {}
+    for kind_rank in (("guide", "seed"), ("faq",), ("document",)):
+        for i, c in enumerate(chunks):
+            if c.kind in kind_rank and c.section and c.section not in out:
+                out[c.section] = i
+    return out
 
 
 def brief_quote(text: str, max_chars: int = 120) -> str:
@@ -122,7 +134,18 @@ class KnowledgeBase:
         return True
 
     def rank(self, query: str, mode: str = "hybrid", k: int | None = None) -> list[tuple[int, float, float]]:
-        """(chunk index, fused score, dense cosine) best first; mode dense|bm25|hybrid."""
+        """(chunk index, fused score, dense cosine) best first, one entry per section; mode dense|bm25|hybrid.
+
+        Chunks vote for their section with their fused score (FAQ answers and typical questions
+        weighted); a section is shown by its best-scoring passage, so the top hits are distinct
+        sections rather than three pieces of the same one.
+        """
+        return self._rank(query, mode, k)[0]
+
+    def _rank(
+        self, query: str, mode: str, k: int | None
+    ) -> tuple[list[tuple[int, float, float]], list[tuple[int, float]]]:
+        """The ranking and the raw dense candidates (which the confidence check reads)."""
         s, state = self.settings, self._state
         q = normalize_query(query)
         n = min(s.candidates, len(state.chunks))
@@ -138,10 +161,36 @@ class KnowledgeBase:
                 fused = rrf([dense, sparse], [s.dense_weight, s.bm25_weight], s.rrf_k)
             else:
                 fused = weighted([dense, sparse], [s.dense_weight, s.bm25_weight])
-        return [(i, sc, cos.get(i, 0.0)) for i, sc in fused[: k or s.top_k]]
+        weights = {"faq": s.faq_weight, "question": s.question_weight}
+        best: dict[str, tuple[float, float, int | None]] = {}  # section -> score, cosine, shown chunk
+        order: list[str] = []
+        for i, sc in fused:
+            chunk = state.chunks[i]
+            key = chunk.section or chunk.chunk_id
+            score = sc * weights.get(chunk.kind, 1.0)
+            shown = None if chunk.kind == "question" else i
+            if key not in best:
+                order.append(key)
+                best[key] = (score, cos.get(i, 0.0), shown)
+                continue
+            old_score, old_cos, old_shown = best[key]
+            best[key] = (
+                max(old_score, score),
+                max(old_cos, cos.get(i, 0.0)),
+                old_shown if old_shown is not None else shown,
+            )
+        ranked = sorted(order, key=lambda key: -best[key][0])
+        out = []
+        for key in ranked[: k or s.top_k]:
+            score, cosine, shown = best[key]
+            if shown is None:
+                shown = state.section_chunk.get(key)
+            if shown is not None:
+                out.append((shown, score, cosine))
+        return out, dense
 
     def search(self, query: str, k: int | None = None) -> SearchResponse:
-        ranked = self.rank(query, "hybrid", k)
+        ranked, dense = self._rank(query, "hybrid", k)
         chunks = self._state.chunks
         hits = [
             Hit(
@@ -156,17 +205,24 @@ class KnowledgeBase:
             )
             for i, sc, cs in ranked
         ]
-        return SearchResponse(query, hits, bool(hits) and self._confident(query, hits))
+        return SearchResponse(query, hits, bool(hits) and self._confident(query, dense))
 
-    def _confident(self, query: str, hits: list[Hit]) -> bool:
-        """Calibrated on in-domain vs off-topic questions: m3e cosine alone is high even for 天气/写诗,
-        so a confident answer also needs real keyword overlap with the knowledge base."""
-        s = self.settings
-        best_cos = max((h.dense for h in hits[:3]), default=0.0)
-        if best_cos >= s.strong_threshold:
+    def _confident(self, query: str, dense: list[tuple[int, float]]) -> bool:
+        """Calibrated on the eval sets against off-topic questions (天气, 写诗, 股票…).
+
+        m3e cosines run high even off-topic, so a passage must be very close, or the question
+        must be close to a typical question of a section. Without typical questions (an
+        operator's own documents only) a passage that is close enough also needs keyword overlap.
+        """
+        s, chunks = self.settings, self._state.chunks
+        question_cos = max((c for i, c in dense if chunks[i].kind == "question"), default=0.0)
+        passage_cos = max((c for i, c in dense if chunks[i].kind != "question"), default=0.0)
+        if question_cos >= s.question_threshold or passage_cos >= s.strong_threshold:
             return True
+        if any(c.kind == "question" for c in chunks):
+            return False
         sparse = self._state.bm25.search(normalize_query(query), 1)
-        return best_cos >= s.threshold and bool(sparse) and sparse[0][1] >= s.bm25_min
+        return passage_cos >= s.threshold and bool(sparse) and sparse[0][1] >= s.bm25_min
 
     def answer(self, query: str) -> KbAnswer | None:
         """A short reply quoting the best passage, or None when not confident."""

@@ -22,7 +22,7 @@ class RetrievalSettings(BaseSettings):
         description="Operator documents (md, txt, html, docx, pdf) indexed too; may not exist.",
     )
     seed_path: Path = Field(
-        Path("/work/shared/seed/service_guide_2025.txt"),
+        REPO_ROOT.parent / "shared" / "seed" / "service_guide_2025.txt",
         description="Raw service guide used only when guide/ has no documents yet.",
     )
     index_dir: Path = Field(REPO_ROOT / "var" / "index", description="Where the built index lives.")
@@ -35,21 +35,32 @@ class RetrievalSettings(BaseSettings):
     rrf_k: int = Field(20, description="RRF constant k.")
     dense_weight: float = Field(0.5, description="Dense weight (weighted fusion and RRF).")
     bm25_weight: float = Field(0.5, description="BM25 weight (weighted fusion and RRF).")
-    threshold: float = Field(0.70, description="Min dense cosine of the best hit to answer confidently.")
+    faq_weight: float = Field(
+        0.8, description="Score multiplier of FAQ answers against guide passages of the same section."
+    )
+    question_weight: float = Field(
+        0.8, description="Score multiplier of typical questions (knowledge_base/questions/)."
+    )
+    question_threshold: float = Field(
+        0.83, description="Dense cosine to a typical question that makes an answer confident."
+    )
+    threshold: float = Field(
+        0.70, description="Min dense cosine of the best passage to answer confidently (no typical questions)."
+    )
     bm25_min: float = Field(3.0, description="Min BM25 score of the best keyword hit to answer confidently.")
     strong_threshold: float = Field(
         0.8, description="Dense cosine that is confident on its own (no keyword overlap needed)."
     )
     index_type: Literal["auto", "flat", "hnsw", "ivf"] = Field("auto", description="FAISS index kind.")
     top_k: int = Field(5, description="Default number of hits.")
-    candidates: int = Field(30, description="Candidates taken from each retriever before fusion.")
+    candidates: int = Field(80, description="Candidates taken from each retriever before fusion.")
     max_chars: int = Field(400, description="Max characters of a chunk body.")
     overlap: int = Field(60, description="Overlap in characters between consecutive chunks of a section.")
 
     def index_fingerprint(self) -> dict[str, object]:
         """Settings that change what is built (a change triggers a rebuild)."""
         return {
-            "format": 2,
+            "format": 3,
             "model": self.model,
             "index_type": self.index_type,
             "max_chars": self.max_chars,

@@ -18,9 +18,11 @@ SETTINGS = RetrievalSettings()
 pytestmark = pytest.mark.skipif(
     not is_up_to_date(SETTINGS), reason="index missing or stale: run `.venv/bin/python -m retrieval build`"
 )
-EVAL = REPO_ROOT / "tests" / "data" / "kb_eval.jsonl"
-# Reached: hybrid hit@3 0.828, MRR 0.767 on the raw seed guide; a small margin below.
-MIN_HIT3, MIN_MRR = 0.80, 0.74
+DATA = REPO_ROOT / "tests" / "data"
+# Reached with the rewritten guide, FAQ pages and typical questions (hybrid hit@3 / MRR):
+# kb_eval 0.959 / 0.863; kb_dev 0.908 / 0.852 (written apart from the typical questions).
+# The floors sit a little below, so a real regression fails and noise does not.
+FLOORS = {"kb_eval.jsonl": (0.93, 0.83), "kb_dev.jsonl": (0.88, 0.82)}
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +30,26 @@ def kb() -> KnowledgeBase:
     return KnowledgeBase(SETTINGS)
 
 
-def test_eval_hybrid_meets_reached_quality(kb: KnowledgeBase) -> None:
-    result = evaluate_file(kb, EVAL)
-    assert result["hybrid"]["hit@3"] >= MIN_HIT3 and result["hybrid"]["mrr"] >= MIN_MRR
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_eval_hybrid_meets_reached_quality(kb: KnowledgeBase, name: str) -> None:
+    result = evaluate_file(kb, DATA / name)
+    min_hit3, min_mrr = FLOORS[name]
+    assert result["hybrid"]["hit@3"] >= min_hit3, result
+    assert result["hybrid"]["mrr"] >= min_mrr, result
     assert result["hybrid"]["hit@3"] >= result["dense"]["hit@3"]
+    assert result["hybrid"]["hit@3"] >= result["bm25"]["hit@3"]
 
 
-@pytest.mark.parametrize("question", ["今天北京天气怎么样", "帮我写一首关于春天的诗", "茅台股票明天会涨吗"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "今天北京天气怎么样",
+        "帮我写一首关于春天的诗",
+        "茅台股票明天会涨吗",
+        "红烧肉怎么做好吃",
+        "失眠了怎么办",
+    ],
+)
 def test_answer_off_topic_is_not_confident(kb: KnowledgeBase, question: str) -> None:
     assert kb.answer(question) is None
 
