@@ -27,8 +27,8 @@ def settings_classes() -> Iterator[type[BaseSettings]]:
         except ModuleNotFoundError:
             continue
         modules = [package_name] + [
-            f"{package_name}.{m.name}"
-            for m in pkgutil.walk_packages(package.__path__, prefix="")
+            m.name
+            for m in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}.")
             if "settings" in m.name.split(".")[-1]
         ]
         for name in modules:
