@@ -50,6 +50,10 @@ HUMAN_REQUEST_RE = re.compile(r"^\s*/request_human\b|转人工|人工客服|找�
 ESCALATION_INTRO = "非常抱歉给您带来困扰，我们非常重视您反映的问题，已为您优先转接人工客服。"
 # The after-hours message taker: (conversation, customer text) -> reply text, or None to queue normally.
 LeaveMessageTaker = Callable[[ConversationInfo, str], Awaitable[str | None]]
+# The web chat's rating form sends /rate_ticket{"ticket_id":…,"score":…,"comment":…}; the gateway
+# records it itself (whoever answers the conversation), so it never reaches the bot as text.
+RATE_PAYLOAD_RE = re.compile(r"^/rate_ticket(\{.*\})\s*$", re.S)
+TicketRater = Callable[[ConversationInfo, str], Awaitable[str]]
 
 
 @dataclass
@@ -131,6 +135,7 @@ class ConversationRouter:
         self.handoffs: HandoffLog | None = None
         self.hours: WorkingHours = WorkingHours.always()
         self.leave_message: LeaveMessageTaker | None = None
+        self.rate_ticket: TicketRater | None = None  # set by gateway.tickets_setup
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def lock(self, conversation_id: str) -> asyncio.Lock:
@@ -178,6 +183,13 @@ class ConversationRouter:
                 )
                 replies = [m for m in later if m.sender != "customer"]
                 return RouteResult(replies, conv.state, customer, duplicate=True)
+            rating = RATE_PAYLOAD_RE.match(text)
+            if rating and self.rate_ticket is not None:
+                answer = await self.rate_ticket(conv, rating.group(1))
+                stored, _ = await self.store_message(
+                    conversation_id, OutgoingMessage(sender="system", text=answer)
+                )
+                return RouteResult([stored], conv.state, customer)
             if conv.state != "bot":
                 return RouteResult(await self._queued_reply(conv, text), conv.state, customer)
             return await self._ask_bot(conv, text, customer, metadata)

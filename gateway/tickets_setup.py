@@ -4,14 +4,15 @@ and the rating prompt pushed into the customer's conversation when a ticket is r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from fastapi import FastAPI
 
-from gateway.conversations import OutgoingMessage
+from gateway.conversations import ConversationInfo, OutgoingMessage
 from gateway.hub import conversation_topic
 from tickets.overdue import run_overdue_loop
-from tickets.service import TicketService, TicketView
+from tickets.service import InvalidRating, NotTicketOwner, TicketNotFound, TicketService, TicketView
 from tickets.settings import get_ticket_settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,30 @@ def install(app: FastAPI) -> None:
 
         service = TicketService(app.state.session_factory, settings=settings, notifier=notify)
         app.state.ticket_service = service
+        app.state.router.rate_ticket = lambda conv, raw: rate_from_form(service, conv, raw)
         return asyncio.create_task(run_overdue_loop(service, settings.overdue_check_seconds))
 
     app.state.startup_hooks.append(start)
+
+
+async def rate_from_form(service: TicketService, conv: ConversationInfo, raw: str) -> str:
+    """The web chat's rating form: record it and say so, or say what is wrong (nothing is lost:
+    the customer's message is stored either way and they can rate again)."""
+    try:
+        data = json.loads(raw)
+        ticket_id = str(data["ticket_id"])
+        score = int(data["score"])
+        comment = str(data.get("comment") or "")[:500] or None
+    except (ValueError, TypeError, KeyError):
+        return "评价没有提交成功：评分格式不正确，请重新选择1到5颗星。"
+    try:
+        await asyncio.to_thread(
+            lambda: service.rate_in_conversation(
+                ticket_id=ticket_id, conversation_id=conv.id, score=score, comment=comment
+            )
+        )
+    except (TicketNotFound, NotTicketOwner):
+        return f"评价没有提交成功：本会话中没有找到工单{ticket_id}。"
+    except InvalidRating as exc:
+        return f"评价没有提交成功：{exc.message_zh}。"
+    return f"感谢您的评价！工单{ticket_id}的评分已记录，我们会持续改进服务。"

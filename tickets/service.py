@@ -414,12 +414,31 @@ class TicketService:
         Raises ``InvalidRating`` (score outside 1–5, ticket not resolved, already rated),
         ``TicketNotFound``, ``NotTicketOwner``.
         """
+        return self._rate(ticket_id, score, comment, lambda s: self._owned(s, ticket_id, phone))
+
+    def rate_in_conversation(
+        self, *, ticket_id: str, conversation_id: str, score: int, comment: str | None = None
+    ) -> TicketView:
+        """The rating form shown in the conversation the ticket came from: that conversation is
+        the proof of ownership (no second identity check). Raises like ``rate``."""
+
+        def owned(session: Session) -> Ticket:
+            ticket = self._locked(session, ticket_id)
+            if not conversation_id or ticket.conversation_id != conversation_id:
+                raise NotTicketOwner(ticket_id)
+            return ticket
+
+        return self._rate(ticket_id, score, comment, owned)
+
+    def _rate(
+        self, ticket_id: str, score: int, comment: str | None, load: Callable[[Session], Ticket]
+    ) -> TicketView:
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise InvalidRating("评分需为1到5分", "The score must be an integer from 1 to 5")
 
         def work(session: Session) -> None:
             now = self._clock()
-            ticket = self._owned(session, ticket_id, phone)
+            ticket = load(session)
             if ticket.rating is not None:
                 raise InvalidRating(f"工单{ticket.id}已经评价过了", f"Ticket {ticket.id} is already rated")
             if ticket.status not in (Status.RESOLVED.value, Status.CLOSED.value):

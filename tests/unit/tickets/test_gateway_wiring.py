@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,3 +53,31 @@ def test_resolved_ticket_asks_for_rating_in_its_conversation(client: TestClient)
 def test_gateway_rejects_ticket_api_without_token(client: TestClient) -> None:
     assert client.get("/api/tickets").status_code == 401
     assert client.get("/api/tickets", headers=AUTH).json()["total"] == 0
+
+
+def test_rating_form_in_the_chat_closes_the_ticket_once(client: TestClient) -> None:
+    conversation = client.post("/api/conversations").json()["conversation_id"]
+    other = client.post("/api/conversations").json()["conversation_id"]
+    service: TicketService = client.app.state.ticket_service  # type: ignore[attr-defined]
+    ticket = service.open_ticket(
+        category="fault", type="宽带断网", phone="13800138000", channel="web",
+        conversation_id=conversation, description="宽带断了", details={}, district=None,
+    )  # fmt: skip
+    client.post(f"/api/tickets/{ticket.id}/status", json={"status": "resolved"}, headers=AUTH)
+    form = "/rate_ticket" + json.dumps({"ticket_id": ticket.id, "score": 4, "comment": "上门很及时"})
+
+    # Another conversation cannot rate this ticket.
+    reply = client.post(f"/api/conversations/{other}/messages", json={"text": form}).json()
+    assert "没有找到工单" in reply["messages"][0]["text"]
+
+    reply = client.post(f"/api/conversations/{conversation}/messages", json={"text": form}).json()
+    assert "感谢您的评价" in reply["messages"][0]["text"]
+    view = service.get(ticket.id)
+    assert view.status == "closed"
+
+    again = client.post(f"/api/conversations/{conversation}/messages", json={"text": form}).json()
+    assert "已经评价过了" in again["messages"][0]["text"]
+    bad = client.post(
+        f"/api/conversations/{conversation}/messages", json={"text": '/rate_ticket{"score": "x"}'}
+    ).json()
+    assert "格式不正确" in bad["messages"][0]["text"]
