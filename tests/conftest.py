@@ -114,6 +114,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     )
     env = service_env(settings)
     env["KEFU_KB_INDEX_DIR"] = str(INDEX_DIR)
+    # Agents answer around the clock in tests; the after-hours path has its own unit tests.
+    env["KEFU_HANDOFF_WORKING_HOURS"] = "00:00-24:00"
     env["KEFU_ALLOWED_ORIGINS"] = json.dumps(
         [f"http://127.0.0.1:{gateway_port}", f"http://localhost:{gateway_port}"]
     )
