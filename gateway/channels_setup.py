@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from gateway.api.routes import kb_pages, widget
 from gateway.channels.dispatcher import OutboundDispatcher
-from gateway.channels.settings import TelegramSettings, WebchatSettings, WechatSettings
+from gateway.channels.settings import DeliverySettings, TelegramSettings, WebchatSettings, WechatSettings
 from gateway.channels.telegram import TelegramClient
 from gateway.channels.wechat import WechatClient
 
@@ -21,6 +22,7 @@ class Channels:
     webchat_settings: WebchatSettings = field(default_factory=WebchatSettings)
     telegram_settings: TelegramSettings = field(default_factory=TelegramSettings)
     wechat_settings: WechatSettings = field(default_factory=WechatSettings)
+    delivery_settings: DeliverySettings = field(default_factory=DeliverySettings)
     telegram: TelegramClient | None = None
     wechat: WechatClient | None = None
     dispatcher: OutboundDispatcher = field(init=False)
@@ -52,7 +54,8 @@ async def start(app: FastAPI) -> asyncio.Task[None]:
 async def _run(channels: Channels) -> None:
     """The dispatcher loop; on shutdown the HTTP clients are closed."""
     try:
-        await channels.dispatcher.run()
+        window = timedelta(hours=channels.delivery_settings.resend_window_hours)
+        await channels.dispatcher.run(resend_window=window)
     finally:
         for client in (channels.telegram, channels.wechat):
             if client is not None:

@@ -289,6 +289,27 @@ class ConversationStore:
             ).all()
             return [_info(c) for c in rows]
 
+    def mark_delivered(self, conversation_id: str, seq: int) -> None:
+        """The channel platform has everything up to ``seq`` of this conversation."""
+        with session_scope(self._sessions) as session:
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.delivered_seq < seq)
+                .values(delivered_seq=seq)
+            )
+
+    def undelivered(self, channels: tuple[str, ...], since: datetime) -> list[tuple[ConversationInfo, int]]:
+        """Channel conversations active since ``since`` with messages above their delivered seq."""
+        with session_scope(self._sessions) as session:
+            rows = session.scalars(
+                select(Conversation).where(
+                    Conversation.channel.in_(channels),
+                    Conversation.last_activity_at >= since,
+                    Conversation.last_seq > Conversation.delivered_seq,
+                )
+            ).all()
+            return [(_info(c), c.delivered_seq) for c in rows]
+
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with session_scope(self._sessions) as session:

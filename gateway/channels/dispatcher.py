@@ -3,7 +3,8 @@
 It listens to the hub's console topic (every stored message). Customer messages are
 never echoed; WeChat bot answers already given as a passive reply are skipped. Sends
 retry with backoff; each (conversation, seq) is sent at most once per process, in order
-per conversation.
+per conversation. The highest delivered seq of each conversation is stored, so after a
+restart what was stored but not yet delivered is sent (at-least-once across restarts).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -62,8 +64,10 @@ class OutboundDispatcher:
         """These messages reached the customer in the passive reply: don't send them again."""
         self._passive.update((conversation_id, s) for s in seqs)
 
-    async def run(self) -> None:
+    async def run(self, resend_window: timedelta | None = None) -> None:
         async with self.hub.subscribe(CONSOLE_TOPIC) as queue:
+            if resend_window is not None:
+                await self.resend_pending(resend_window)
             while True:
                 event = await queue.get()
                 if event.get("type") == "message":
@@ -84,6 +88,21 @@ class OutboundDispatcher:
                 del self._tails[conversation_id]
 
         task.add_done_callback(_forget)
+
+    async def resend_pending(self, window: timedelta) -> int:
+        """Queue what recent channel conversations stored but the platform never accepted."""
+        since = datetime.now(UTC) - window
+        pending = await anyio.to_thread.run_sync(lambda: self.store.undelivered(CHANNELS, since))
+        count = 0
+        for info, delivered in pending:
+            messages = await anyio.to_thread.run_sync(self.store.messages_after, info.id, delivered)
+            for message in messages:
+                if message.sender != "customer":
+                    await self.enqueue(info.id, message.to_dict())
+                    count += 1
+        if count:
+            log.info("re-sending %d undelivered channel message(s) after a restart", count)
+        return count
 
     async def drain(self) -> None:
         """Wait for every queued delivery (tests, shutdown)."""
@@ -110,7 +129,10 @@ class OutboundDispatcher:
         if info.channel == "wechat":
             async with self.turn(info.id):  # wait until the webhook decided passive vs. later
                 pass
-        if key in self._sent or key in self._passive:
+        if key in self._sent:
+            return
+        if key in self._passive:
+            await self._delivered(info.id, key[1])
             return
         send = self._sender(info, message)
         if send is None:
@@ -131,9 +153,16 @@ class OutboundDispatcher:
                     await asyncio.sleep(self.backoff_seconds * 2 ** (attempt - 1))
                 continue
             self._sent.add(key)
+            await self._delivered(info.id, key[1])
             return
         self.failed.append(key)
         log.error("%s delivery of seq %s to conversation %s given up", info.channel, key[1], info.id[:8])
+
+    async def _delivered(self, conversation_id: str, seq: int) -> None:
+        try:
+            await anyio.to_thread.run_sync(self.store.mark_delivered, conversation_id, seq)
+        except Exception as exc:  # the message did reach the customer; at worst it is resent once
+            log.warning("could not record delivery of seq %s: %s", seq, exc)
 
     def _sender(
         self, info: ConversationInfo, message: dict[str, Any]

@@ -53,3 +53,15 @@ class WechatSettings(BaseSettings):
     )
     timeout_seconds: float = Field(default=10.0, description="Timeout of one WeChat API call.")
     max_attempts: int = Field(default=5, description="Attempts to deliver one message before giving up.")
+
+
+class DeliverySettings(BaseSettings):
+    """Delivery of bot and agent messages to Telegram and WeChat."""
+
+    model_config = SettingsConfigDict(env_prefix="KEFU_CHANNELS_", extra="ignore")
+
+    resend_window_hours: float = Field(
+        default=24.0,
+        description="After a gateway restart, messages not yet delivered to a platform are sent again "
+        "if their conversation was active within this many hours.",
+    )
