@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.force and is_up_to_date(settings):
             print(f"index in {settings.index_dir} is up to date")
             return 0
-        res = build_index(settings, SentenceTransformerEmbedder(settings.model), force=True)
+        res = build_index(
+            settings, SentenceTransformerEmbedder(settings.model, quantize=settings.quantize), force=True
+        )
         print(f"built {res.chunks} chunks in {res.seconds:.1f}s -> {settings.index_dir}")
         return 0
 

@@ -116,7 +116,9 @@ class KnowledgeBase:
     def __init__(self, settings: RetrievalSettings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or RetrievalSettings()
         self._state = _load(self.settings.index_dir)
-        self.embedder = embedder or SentenceTransformerEmbedder(self.settings.model)
+        self.embedder = embedder or SentenceTransformerEmbedder(
+            self.settings.model, quantize=self.settings.quantize
+        )
         self._lock = threading.Lock()
 
     @property

@@ -29,6 +29,9 @@ class RetrievalSettings(BaseSettings):
     model: str = Field(
         "m3e-small", description="Embedding model: 'm3e-small' (installed package), a path or a name."
     )
+    quantize: bool = Field(
+        True, description="Run the embedding model with dynamic int8 linear layers (about 3x faster on CPU)."
+    )
     fusion: Literal["rrf", "weighted"] = Field(
         "weighted", description="How dense and BM25 rankings are fused."
     )
@@ -62,6 +65,7 @@ class RetrievalSettings(BaseSettings):
         return {
             "format": 3,
             "model": self.model,
+            "quantize": self.quantize,
             "index_type": self.index_type,
             "max_chars": self.max_chars,
             "overlap": self.overlap,

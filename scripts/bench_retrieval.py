@@ -46,7 +46,7 @@ def bench_real(queries: list[str]) -> dict[str, float]:
     from retrieval.knowledge_base import KnowledgeBase
 
     settings = RetrievalSettings()
-    emb = SentenceTransformerEmbedder(settings.model)
+    emb = SentenceTransformerEmbedder(settings.model, quantize=settings.quantize)
     with tempfile.TemporaryDirectory() as tmp:
         s2 = settings.model_copy(update={"index_dir": Path(tmp) / "index"})
         res = build_index(s2, emb, force=True, progress=False)

@@ -96,3 +96,59 @@ def test_wrong_codes_never_show_account_data(live_stack: LiveStack) -> None:
     for _ in range(3):
         said += _text(live_stack.say(cid, wrong))
     assert "已锁定" in said and "余额" not in said
+
+
+def test_after_an_agent_hands_back_the_fault_form_continues_with_its_slots(live_stack: LiveStack) -> None:
+    from gateway.agents.auth import AgentDirectory
+    from gateway.agents.settings import AuthSettings
+    from kefu.db import make_engine, make_session_factory
+
+    engine = make_engine(live_stack.settings.database_url)
+    try:
+        AgentDirectory(make_session_factory(engine), AuthSettings()).create(
+            "laoli", "agent-password-1", role="agent"
+        )
+    finally:
+        engine.dispose()
+    cid = live_stack.new_conversation()
+    reply = live_stack.say(cid, "我家宽带断网了，帮我报修")
+    asked = _text(reply)
+    assert "联系电话" in asked, asked
+    reply = live_stack.say(cid, PHONE)
+    question = _text(reply)
+
+    # Escalation words mid-form: the gateway hands the chat to the queue at once.
+    reply = live_stack.say(cid, "修了三次都没好，再不修好我就找律师")
+    assert reply["handled_by"] == "queue"
+    # The bot still took that message into the form; its question, if it asked one, is the current one.
+    bot_said = "\n".join(m["text"] for m in reply["messages"] if m["sender"] == "bot")
+    if _answer(bot_said) is not None:
+        question = bot_said
+    status, body = live_stack.request(
+        "POST", "/api/agent/login", {"username": "laoli", "password": "agent-password-1"}
+    )
+    assert status == 200, body
+    auth = {"Authorization": f"Bearer {body['token']}"}
+    for action in ("claim", "release"):
+        status, body = live_stack.request("POST", f"/api/agent/conversations/{cid}/{action}", {}, auth)
+        assert status == 200, body
+
+    # Back with the bot: it goes on from the question it had asked; the phone is not asked again.
+    answer = _answer(question)
+    assert answer is not None, question
+    reply = live_stack.say(cid, answer)
+    transcript = [question]
+    ticket_id = None
+    for _ in range(8):
+        said = _text(reply)
+        transcript.append(said)
+        assert reply["handled_by"] == "bot"
+        assert "联系电话" not in said, "\n---\n".join(transcript)
+        found = TICKET_RE.search(said)
+        if found and "工单号" in said:
+            ticket_id = found.group(0)
+            break
+        answer = _answer(said)
+        assert answer is not None, "\n---\n".join(transcript)
+        reply = live_stack.say(cid, answer)
+    assert ticket_id, "\n---\n".join(transcript)

@@ -20,9 +20,10 @@ pytestmark = pytest.mark.skipif(
 )
 DATA = REPO_ROOT / "tests" / "data"
 # Reached with the rewritten guide, FAQ pages and typical questions (hybrid hit@3 / MRR):
-# kb_eval 0.959 / 0.863; kb_dev 0.908 / 0.852 (written apart from the typical questions).
+# kb_eval 0.935 / 0.856; kb_dev 0.923 / 0.850 (written apart from the typical questions), with the
+# int8 embedder (fp32: 0.959 / 0.863 and 0.908 / 0.852).
 # The floors sit a little below, so a real regression fails and noise does not.
-FLOORS = {"kb_eval.jsonl": (0.93, 0.83), "kb_dev.jsonl": (0.88, 0.82)}
+FLOORS = {"kb_eval.jsonl": (0.91, 0.83), "kb_dev.jsonl": (0.89, 0.82)}
 
 
 @pytest.fixture(scope="module")
