@@ -60,6 +60,15 @@ def _display(tracker: Tracker, field: str) -> str:
     return str(tracker.get_slot(field) or "")
 
 
+def _last_valid_phone(tracker: Tracker) -> str | None:
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "contact_phone":
+            phone = normalize_mobile(str(event.get("value") or ""))
+            if phone is not None:
+                return phone
+    return None
+
+
 class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
     """Checks shared by the three ticket forms; each form lists its own fields."""
 
@@ -72,6 +81,10 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         phone = normalize_mobile(str(value or ""))
+        if phone is None and tracker.get_slot("requested_slot") != "contact_phone":
+            # A number inside another answer (the 1号 of an address) was taken for a phone: keep the
+            # number the customer gave when asked, and do not ask again.
+            return {"contact_phone": _last_valid_phone(tracker)}
         if phone is None:
             dispatcher.utter_message(
                 text="这个号码好像不对，请输入11位中国大陆手机号（如13800138000），方便工作人员联系您。"

@@ -140,3 +140,25 @@ async def test_action_submit_fault_tells_reporter_about_known_district_outage(se
         said = type(dispatcher)()
         await _open_fault(said, f"1370000{i:04d}")
     assert "已知的网络故障" in texts(said)
+
+
+def test_number_inside_an_address_does_not_replace_the_phone_given_before(dispatcher) -> None:
+    from actions.tickets import ValidateFaultForm
+
+    tracker = make_tracker(
+        {"requested_slot": "district", "contact_phone": "1"},
+        [{"event": "slot", "name": "contact_phone", "value": "13800138000"}],
+        active_loop="fault_form",
+    )
+    result = ValidateFaultForm().validate_contact_phone("1", dispatcher, tracker, DOMAIN)
+    assert result == {"contact_phone": "13800138000"}
+    assert texts(dispatcher) == ""  # the customer is not asked for the phone again
+
+
+def test_wrong_phone_when_asked_for_it_is_refused(dispatcher) -> None:
+    from actions.tickets import ValidateFaultForm
+
+    tracker = make_tracker({"requested_slot": "contact_phone"}, [], active_loop="fault_form")
+    result = ValidateFaultForm().validate_contact_phone("12345", dispatcher, tracker, DOMAIN)
+    assert result == {"contact_phone": None}
+    assert "号码好像不对" in texts(dispatcher)
