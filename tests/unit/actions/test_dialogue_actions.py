@@ -116,7 +116,8 @@ async def test_validate_fault_form_district_needs_a_district(services, dispatche
 
 async def test_validate_fault_form_contact_phone_rejects_invalid_number(services, dispatcher) -> None:
     form = ValidateFaultForm()
-    assert form.validate_contact_phone("2333", dispatcher, make_tracker(), DOMAIN) == {"contact_phone": None}
+    asked = make_tracker({"requested_slot": "contact_phone"}, active_loop="fault_form")
+    assert form.validate_contact_phone("2333", dispatcher, asked, DOMAIN) == {"contact_phone": None}
     assert "11位" in texts(dispatcher)
 
 
