@@ -226,6 +226,20 @@ class ConversationStore:
             ).all()
             return [_stored(m) for m in rows]
 
+    def last_buttons(self, conversation_id: str, lookback: int = 10) -> list[dict[str, Any]]:
+        """The buttons of the newest recent bot or system message that offered any (to label a click)."""
+        with session_scope(self._sessions) as session:
+            rows = session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.sender.in_(("bot", "system")))
+                .order_by(Message.seq.desc())
+                .limit(lookback)
+            ).all()
+            for row in rows:
+                if row.buttons:
+                    return list(row.buttons)
+        return []
+
     def set_state(
         self,
         conversation_id: str,

@@ -36,6 +36,7 @@ from gateway.conversations import (
     StoredMessage,
 )
 from gateway.hub import CONSOLE_TOPIC, Hub, conversation_topic
+from gateway.payload_labels import payload_label
 from gateway.rasa_client import RasaClient, RasaUnavailable
 
 if TYPE_CHECKING:
@@ -173,8 +174,16 @@ class ConversationRouter:
         """Store the customer's message and get it answered by whoever answers now."""
         async with self.lock(conversation_id):
             conv = await self.get(conversation_id)
+            custom: dict[str, Any] = {}
+            if text.lstrip().startswith("/"):
+                buttons = await anyio.to_thread.run_sync(self.store.last_buttons, conversation_id)
+                label = payload_label(text, buttons)
+                if label:
+                    custom["display"] = label
             customer, new = await self.store_message(
-                conversation_id, OutgoingMessage(sender="customer", text=text), client_msg_id=client_msg_id
+                conversation_id,
+                OutgoingMessage(sender="customer", text=text, custom=custom),
+                client_msg_id=client_msg_id,
             )
             if not new:
                 # A retried delivery: answer with what followed it the first time.

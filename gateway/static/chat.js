@@ -34,7 +34,7 @@
     var li = el("li", "msg " + m.sender);
     li.dataset.seq = m.seq;
     if (m.sender !== "customer") li.appendChild(el("span", "who", SENDER[m.sender] || m.sender));
-    li.appendChild(el("span", "text", m.text));
+    li.appendChild(el("span", "text", (m.custom && m.custom.display) || m.text));
     if (m.buttons && m.buttons.length) {
       var box = el("div", "buttons");
       m.buttons.forEach(function (b) {

@@ -221,7 +221,8 @@
     var li = el("li", "msg " + (SENDER[m.sender] ? m.sender : "system"));
     li.dataset.seq = m.seq;
     li.appendChild(el("span", "who", (SENDER[m.sender] || m.sender) + " " + time(m.created_at)));
-    li.appendChild(el("span", "text", m.text));
+    var shown = m.custom && m.custom.display ? "［按钮］" + m.custom.display : m.text;
+    li.appendChild(el("span", "text", shown));
     var list = $("transcript");
     var after = Array.prototype.find.call(list.children, function (n) { return Number(n.dataset.seq) > m.seq; });
     list.insertBefore(li, after || null);

@@ -79,6 +79,9 @@ def test_customer_reaches_an_agent_and_is_handed_back(live_stack: LiveStack, chr
         transcript.locator("li.msg.customer").first.wait_for()
         assert XSS in transcript.inner_text()
         assert transcript.locator("img").count() == 0
+        # The 转人工 click shows as the button the customer pressed, not as a Rasa payload.
+        assert "［按钮］转人工" in transcript.inner_text()
+        assert "/request_human" not in transcript.inner_text()
 
         agent.fill("#reply-text", AGENT_REPLY)
         agent.keyboard.press("Enter")

@@ -91,6 +91,19 @@ def test_bot_down_gives_honest_reply_and_human_offer(client: TestClient) -> None
     assert reply["buttons"] == [{"title": "转人工客服", "payload": "/request_human"}]
 
 
+def test_clicked_button_shows_its_title_in_history(client: TestClient) -> None:
+    """A reload (or the agent console) shows 「转人工客服」, not the payload the click sent."""
+    cid = _conversation(client)
+    client.post(f"/api/conversations/{cid}/messages", json={"text": "你好"})
+    client.post(f"/api/conversations/{cid}/messages", json={"text": "/request_human"})
+    history = client.get(f"/api/conversations/{cid}/messages").json()["messages"]
+    clicked = [m for m in history if m["sender"] == "customer"][-1]
+    assert clicked["text"] == "/request_human"  # what the bot gets
+    assert clicked["custom"]["display"] == "转人工客服"  # what people see
+    typed = next(m for m in history if m["sender"] == "customer")
+    assert "display" not in typed["custom"]
+
+
 def test_history_after_seq_returns_only_newer_messages(client: TestClient) -> None:
     cid = _conversation(client)
     client.post(f"/api/conversations/{cid}/messages", json={"text": "第一条"})
