@@ -6,7 +6,23 @@ import re
 
 from accounts.phone import normalize_contact_number
 
-_DISTRICT_RE = re.compile(r"([\u4e00-\u9fa5]{1,8}?(?:新区|区|县|旗))")
+# The operator's own districts first: "朝阳" in 「我家在朝阳区」 must not become 「我家在朝阳区」.
+KNOWN_DISTRICTS = (
+    "东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "门头沟区", "房山区",
+    "通州区", "顺义区", "昌平区", "大兴区", "怀柔区", "平谷区", "密云区", "延庆区",
+)  # fmt: skip
+# Elsewhere: two to four characters before 区/县/旗, not starting with the customer's lead-in
+# words (我家在…, 地址是…, 北京市…) and not a generic place word (小区, 社区, 园区…).
+_DISTRICT_AT = re.compile(r"[\u4e00-\u9fa5]{2,4}?(?:新区|区|县|旗)")
+_LEAD_IN_CHARS = set("我家在住是的址于市省")
+_GENERIC_AREAS = ("小区", "社区", "园区", "校区", "景区", "城区", "片区", "市区", "郊区", "山区", "街区",
+                  "厂区", "服务区", "开发区", "营业区", "管区", "地区", "辖区", "老区", "新区")  # fmt: skip
+_LEAD_IN_RE = re.compile(r"^(?:我家|家里|家|我|住址|地址|位置|在|住在|是|就是|位于|[:：，,\s])*")
+# After the district: parts that end like address parts (路, 街, 1号院, 3号楼, 502室…).
+_ADDRESS_PART_RE = re.compile(
+    r"(?:[\u4e00-\u9fa5A-Za-z0-9\-]{1,12}?(?:大街|路|街|道|巷|胡同|里|村|镇|乡|小区|花园|家园|公寓|"
+    r"大厦|广场|苑|园区|园|院|号楼|楼|栋|幢|座|单元|号|室|层))+(?:[0-9A-Za-z\-]{1,6}(?:室|号)?)?"
+)
 CANCEL_WORDS = ("取消", "算了", "不办了", "不用了", "退出", "不要了")
 
 FAULT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -14,20 +30,59 @@ FAULT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("网速慢", ("网速慢", "很慢", "卡", "慢")),
     ("手机无信号", ("没信号", "无信号", "信号差", "信号弱", "没有信号", "无服务")),
     ("无法通话", ("打不出", "打不通", "接不到", "无法通话", "不能打电话", "通话")),
-    ("电视故障", ("电视", "iptv", "IPTV", "机顶盒")),
+    ("电视故障", ("电视", "电视没信号", "电视看不了", "电视黑屏", "iptv", "IPTV", "机顶盒")),
 )
 
 
 def extract_district(text: str) -> str | None:
-    match = _DISTRICT_RE.search(text)
-    return match.group(1) if match else None
+    """The district named in a message (海淀区, 浦东新区…), or None."""
+    known = [(text.find(d), d) for d in KNOWN_DISTRICTS if d in text]
+    if known:
+        return min(known)[1]
+    for start in range(len(text)):
+        if text[start] in _LEAD_IN_CHARS:
+            continue
+        match = _DISTRICT_AT.match(text, start)
+        if not match or any(c in "市省" for c in match.group()[:-1]):
+            continue
+        if not any(match.group().endswith(g) and len(match.group()) <= len(g) + 1 for g in _GENERIC_AREAS):
+            return match.group()
+    return None
+
+
+def extract_address(text: str, district: str) -> str:
+    """The address in a message that names ``district``: the district and the street parts after it.
+
+    「我在海淀区中关村大街1号院3号楼502，宽带断了」 gives 「海淀区中关村大街1号院3号楼502」; with no
+    street parts it is just the district, so the rest of the sentence never leaks into the address.
+    """
+    start = text.find(district)
+    if start < 0:
+        return district
+    rest = text[start + len(district) :]
+    parts = _ADDRESS_PART_RE.match(rest)
+    return district + (parts.group() if parts else "")
+
+
+def address_answer(text: str) -> str:
+    """A whole answer to 「地址是？」 without its lead-in words and trailing punctuation."""
+    return _LEAD_IN_RE.sub("", text.strip()).strip(" 。.！!")[:80]
+
+
+def known_fault_type(text: str) -> str | None:
+    """The fault category a message names (「家里宽带断了」 -> 宽带断网), or None.
+
+    The longest matching word wins, so 「手机卡没信号」 is 手机无信号 and not the 卡 of 网速慢.
+    """
+    matches = [(len(word), label) for label, words in FAULT_TYPES for word in words if word in text]
+    return max(matches)[1] if matches else None
 
 
 def normalize_fault_type(text: str) -> str | None:
     """A known fault category, or the customer's own words when they are specific enough."""
-    for label, words in FAULT_TYPES:
-        if any(word in text for word in words):
-            return label
+    label = known_fault_type(text)
+    if label is not None:
+        return label
     cleaned = text.strip()
     return cleaned if len(cleaned) >= 2 else None
 

@@ -14,7 +14,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from accounts.phone import normalize_mobile
 from actions.common import local_time, ticket_service
 from actions.handoff import escalation_reason, handoff_payload
-from actions.slots import extract_district, normalize_fault_type, parse_correction
+from actions.slots import (
+    address_answer,
+    extract_address,
+    extract_district,
+    known_fault_type,
+    normalize_fault_type,
+    parse_correction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +93,14 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
             # number the customer gave when asked, and do not ask again.
             return {"contact_phone": _last_valid_phone(tracker)}
         if phone is None:
+            # The whole message, not the value: the NLU may have taken "502" out of it as a number.
+            text = str((tracker.latest_message or {}).get("text") or value or "")
+            district = extract_district(text) if "district" in FORM_FIELDS[self.form] else None
+            if district is not None:
+                # The customer answered with the address first: keep it, then ask for the phone.
+                address = address_answer(text)
+                dispatcher.utter_message(text=f"好的，地址已记下：{address}。")
+                return {"contact_phone": None, "district": district, "address": address}
             dispatcher.utter_message(
                 text="这个号码好像不对，请输入11位中国大陆手机号（如13800138000），方便工作人员联系您。"
             )
@@ -100,8 +115,21 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
         if district is None:
             dispatcher.utter_message(text="请告诉我具体在哪个区（如：海淀区），以及详细地址。")
             return {"district": None}
+        latest = str((tracker.latest_message or {}).get("text") or "")
+        # The NLU hands over just the district entity (「海淀区」); the street is in the message.
+        from_entity = len(text) <= len(district) and district in latest
+        requested = tracker.get_slot("requested_slot")
+        correction = parse_correction(latest, FORM_FIELDS[self.form]).get("district", "")
+        if not from_entity or requested == "district":
+            # The whole answer to 「地址是？」 (or a correction's new value) is the address.
+            address = address_answer(latest if from_entity else text)
+        elif requested == "form_confirmed" and district in correction:
+            address = address_answer(correction)  # 「地址改成…」 at the confirmation step
+        else:
+            address = extract_address(latest, district)  # mentioned in passing: the street parts only
         previous = str(tracker.get_slot("address") or "")
-        address = text if len(text) > len(district) or not previous.startswith(district) else previous
+        if address == district and previous.startswith(district):
+            address = previous  # a later bare mention of the district keeps the detail given before
         return {"district": district, "address": address}
 
     def validate_preferred_time(
@@ -173,6 +201,15 @@ class ValidateFaultForm(_TicketFormValidation):
 
     def name(self) -> str:
         return "validate_fault_form"
+
+    async def extract_fault_type(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """「家里宽带断了两天了」 already says what is broken: do not ask 「是什么故障？」 again."""
+        if tracker.get_slot("fault_type") or tracker.get_slot("requested_slot") == "fault_type":
+            return {}
+        label = known_fault_type(str((tracker.latest_message or {}).get("text") or ""))
+        return {"fault_type": label} if label else {}
 
 
 class ValidateComplaintForm(_TicketFormValidation):
