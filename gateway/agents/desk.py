@@ -110,6 +110,8 @@ def masked_message(message: StoredMessage) -> dict[str, Any]:
     """A message as the console shows it: phone and ID numbers masked."""
     data = message.to_dict()
     data["text"] = mask_sensitive(message.text)
+    if "display" in message.custom:  # a rating comment shown as the label may hold a number too
+        data["custom"] = {**message.custom, "display": mask_sensitive(str(message.custom["display"]))}
     return data
 
 

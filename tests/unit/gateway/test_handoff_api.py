@@ -131,6 +131,18 @@ def test_agent_claims_replies_and_customer_sees_agent_message(client: TestClient
     assert client.get("/api/agent/queue", headers=wang).json()["items"] == []
 
 
+def test_console_transcript_shows_button_labels_with_numbers_masked(client: TestClient) -> None:
+    cid = queued_conversation(client)
+    rating = '/rate_ticket{"ticket_id": "TK20261128-0001", "score": 2, "comment": "回电13812345678"}'
+    client.post(f"/api/conversations/{cid}/messages", json={"text": rating})
+    wang = login(client, "wang")
+    client.post(f"/api/agent/conversations/{cid}/claim", headers=wang)
+    messages = client.get(f"/api/agent/conversations/{cid}", headers=wang).json()["messages"]
+    shown = [m["custom"]["display"] for m in messages if m["sender"] == "customer" and m["custom"]]
+    assert "评分：★★☆☆☆ 回电138****5678" in shown
+    assert "13812345678" not in str(messages)
+
+
 def test_second_agent_cannot_claim_or_write_into_a_held_conversation(client: TestClient) -> None:
     cid = queued_conversation(client)
     wang, li = login(client, "wang"), login(client, "li")
