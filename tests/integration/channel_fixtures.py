@@ -59,6 +59,16 @@ class Recorder:
             time.sleep(0.05)
         raise AssertionError(f"expected {count} calls to {suffix}, got {self.paths(suffix)}")
 
+    def wait_for_text(self, suffix: str, text: str, timeout: float = 20.0) -> list[Call]:
+        """All calls to ``suffix`` once one carries ``text`` (other messages may be sent before it)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.paths(suffix)
+            if any(text in json.dumps(c.body, ensure_ascii=False) for c in found):
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"no call to {suffix} carried {text!r}, got {self.paths(suffix)}")
+
 
 def _serve(
     handler: Callable[[Recorder, Call], tuple[int, Any]], recorder: Recorder

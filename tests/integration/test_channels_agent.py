@@ -52,8 +52,9 @@ def test_telegram_customer_talks_to_an_agent_then_the_bot_again(channel_stack: C
 
     claim(channel_stack, headers, conv.id)
     say(channel_stack, headers, conv.id, "您好，我是人工客服小王，请问有什么可以帮您？")
-    sent = channel_stack.platform.wait_for("/sendMessage", 3)
-    agent_message = [c.body for c in sent if "小王" in c.body["text"]]
+    agent_text = "您好，我是人工客服小王，请问有什么可以帮您？"
+    sent = channel_stack.platform.wait_for_text("/sendMessage", agent_text)
+    agent_message = [c.body for c in sent if c.body["text"] == agent_text]
     assert len(agent_message) == 1 and str(agent_message[0]["chat_id"]) == str(telegram.CHAT_ID)
 
     # While the agent holds the chat the bot is not asked, and nothing is sent for the customer's words.
@@ -82,6 +83,6 @@ def test_wechat_agent_reply_goes_through_the_customer_service_api(channel_stack:
 
     claim(channel_stack, headers, conv.id)
     say(channel_stack, headers, conv.id, "您好，我是人工客服小王。")
-    sent = channel_stack.platform.wait_for("/message/custom/send", 1)
+    sent = channel_stack.platform.wait_for_text("/message/custom/send", "您好，我是人工客服小王。")
     bodies = [c.body for c in sent if c.body["text"]["content"] == "您好，我是人工客服小王。"]
     assert len(bodies) == 1 and bodies[0]["touser"] == wechat.OPENID and bodies[0]["msgtype"] == "text"
