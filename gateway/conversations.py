@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -93,11 +93,6 @@ def _info(conv: Conversation) -> ConversationInfo:
     )
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _stored(msg: Message) -> StoredMessage:
     return StoredMessage(
         seq=msg.seq,
@@ -106,7 +101,7 @@ def _stored(msg: Message) -> StoredMessage:
         buttons=list(msg.buttons or []),
         citations=list(msg.citations or []),
         custom=dict(msg.custom or {}),
-        created_at=_aware(msg.created_at),
+        created_at=msg.created_at,
         client_msg_id=msg.client_msg_id,
     )
 
@@ -155,7 +150,7 @@ class ConversationStore:
             return _info(conv)
 
     def _expired(self, conv: Conversation) -> bool:
-        return utcnow() - _aware(conv.last_activity_at) > self._retention
+        return utcnow() - conv.last_activity_at > self._retention
 
     def append(
         self, conversation_id: str, message: OutgoingMessage, *, client_msg_id: str | None = None

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db import Base
+from kefu.db import Base, UtcDateTime
 
 
 def utcnow() -> datetime:
@@ -29,14 +29,14 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(16), default="bot", index=True)
     assigned_agent: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     handoff_reason: Mapped[str | None] = mapped_column(String(64), default=None)
-    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     # Telegram/WeChat: the highest seq the platform accepted (or the passive reply carried); what
     # lies above it is sent again after a gateway restart.
     delivered_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Message(Base):
@@ -59,4 +59,4 @@ class Message(Base):
     # Set by clients that retry (web chat reconnects): the same id is stored once.
     client_msg_id: Mapped[str | None] = mapped_column(String(64), default=None)
     agent_id: Mapped[str | None] = mapped_column(String(64), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

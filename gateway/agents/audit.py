@@ -89,7 +89,7 @@ class AuditLog:
             rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 500)))).all()
             return [
                 AuditView(
-                    r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC),
+                    r.at,
                     r.actor,
                     r.role,
                     r.action,

@@ -78,18 +78,14 @@ class SignIn:
     expires_at: datetime
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _info(agent: Agent) -> AgentInfo:
     return AgentInfo(
         agent.username,
         agent.display_name,
         agent.role,
         agent.active,
-        _aware(agent.created_at),
-        _aware(agent.last_login_at) if agent.last_login_at else None,
+        agent.created_at,
+        agent.last_login_at,
     )
 
 
@@ -185,7 +181,7 @@ class AgentDirectory:
                 .order_by(LoginAttempt.at)
             ).all()
             if len(failures) >= self.settings.max_login_attempts:
-                oldest = _aware(failures[-self.settings.max_login_attempts])
+                oldest = failures[-self.settings.max_login_attempts]
                 raise LoginLocked(max(1, int((oldest + window - now).total_seconds())))
             agent = session.scalar(select(Agent).where(Agent.username == name))
             if not self._verify(agent, password):
@@ -218,7 +214,7 @@ class AgentDirectory:
             return None
         with session_scope(self._sessions) as session:
             row = session.get(AgentSession, token_hash(token))
-            if row is None or row.revoked or _aware(row.expires_at) <= self._clock():
+            if row is None or row.revoked or row.expires_at <= self._clock():
                 return None
             agent = session.get(Agent, row.agent_id)
             if agent is None or not agent.active:

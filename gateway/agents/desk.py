@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -81,7 +81,6 @@ class QueueItem:
     def to_dict(self, now: datetime) -> dict[str, Any]:
         conv = self.conversation
         queued = conv.queued_at if conv.queued_at else conv.created_at
-        queued = queued if queued.tzinfo else queued.replace(tzinfo=UTC)
         reason = reason_for(conv.handoff_reason)
         return {
             "conversation_id": conv.id,
@@ -98,12 +97,8 @@ class QueueItem:
             "note": mask_sensitive(self.handoff.note) if self.handoff else "",
             "ticket_id": self.handoff.ticket_id if self.handoff else None,
             "last_customer_text": mask_sensitive(self.last_customer_text)[:200],
-            "last_activity_at": _aware(conv.last_activity_at).isoformat(),
+            "last_activity_at": conv.last_activity_at.isoformat(),
         }
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def masked_message(message: StoredMessage) -> dict[str, Any]:

@@ -32,10 +32,6 @@ class HandoffView:
     ticket_id: str | None
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _view(row: Handoff) -> HandoffView:
     return HandoffView(
         row.id,
@@ -44,9 +40,9 @@ def _view(row: Handoff) -> HandoffView:
         row.note,
         row.priority,
         row.after_hours,
-        _aware(row.requested_at),
+        row.requested_at,
         row.claimed_by,
-        _aware(row.ended_at) if row.ended_at else None,
+        row.ended_at,
         row.outcome,
         row.ticket_id,
     )

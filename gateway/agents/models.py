@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.models import utcnow
-from kefu.db import Base
+from kefu.db import Base, UtcDateTime
 
 ROLES = ("agent", "supervisor", "admin")
 
@@ -23,9 +23,9 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(16))  # agent | supervisor | admin
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class AgentSession(Base):
@@ -35,8 +35,8 @@ class AgentSession(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     agent_id: Mapped[int] = mapped_column(Integer, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
 
@@ -49,7 +49,7 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class Handoff(Base):
@@ -63,10 +63,10 @@ class Handoff(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # released | resolved
     ticket_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the after-hours message
 
@@ -77,7 +77,7 @@ class AuditEntry(Base):
     __tablename__ = "gateway_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(32), index=True)
