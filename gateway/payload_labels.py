@@ -18,7 +18,8 @@ FIXED_LABELS: dict[str, str] = {
     "/affirm": "是",
     "/deny": "否",
 }
-_RATING_RE = re.compile(r"^/rate_ticket(\{.*\})\s*$", re.S)
+# The web chat's rating form sends /rate_ticket{"ticket_id":…,"score":…,"comment":…}.
+RATE_PAYLOAD_RE = re.compile(r"^/rate_ticket(\{.*\})\s*$", re.S)
 
 
 def _rating_label(raw: str) -> str | None:
@@ -45,7 +46,7 @@ def payload_label(text: str, recent_buttons: Iterable[dict[str, Any]] = ()) -> s
     for button in recent_buttons:
         if str(button.get("payload", "")).strip() == stripped and button.get("title"):
             return str(button["title"])
-    rating = _RATING_RE.match(stripped)
+    rating = RATE_PAYLOAD_RE.match(stripped)
     if rating:
         return _rating_label(rating.group(1))
     return FIXED_LABELS.get(stripped.split("{", 1)[0])

@@ -36,7 +36,7 @@ from gateway.conversations import (
     StoredMessage,
 )
 from gateway.hub import CONSOLE_TOPIC, Hub, conversation_topic
-from gateway.payload_labels import payload_label
+from gateway.payload_labels import RATE_PAYLOAD_RE, payload_label
 from gateway.rasa_client import RasaClient, RasaUnavailable
 
 if TYPE_CHECKING:
@@ -51,9 +51,6 @@ HUMAN_REQUEST_RE = re.compile(r"^\s*/request_human\b|转人工|人工客服|找�
 ESCALATION_INTRO = "非常抱歉给您带来困扰，我们非常重视您反映的问题，已为您优先转接人工客服。"
 # The after-hours message taker: (conversation, customer text) -> reply text, or None to queue normally.
 LeaveMessageTaker = Callable[[ConversationInfo, str], Awaitable[str | None]]
-# The web chat's rating form sends /rate_ticket{"ticket_id":…,"score":…,"comment":…}; the gateway
-# records it itself (whoever answers the conversation), so it never reaches the bot as text.
-RATE_PAYLOAD_RE = re.compile(r"^/rate_ticket(\{.*\})\s*$", re.S)
 TicketRater = Callable[[ConversationInfo, str], Awaitable[str]]
 
 
@@ -192,6 +189,7 @@ class ConversationRouter:
                 )
                 replies = [m for m in later if m.sender != "customer"]
                 return RouteResult(replies, conv.state, customer, duplicate=True)
+            # The gateway records a rating itself (whoever answers), so it never reaches the bot as text.
             rating = RATE_PAYLOAD_RE.match(text)
             if rating and self.rate_ticket is not None:
                 answer = await self.rate_ticket(conv, rating.group(1))
