@@ -65,6 +65,7 @@ class _Loaded:
     dense: VectorIndex
     bm25: KeywordIndex
     section_chunk: dict[str, int]  # first guide/FAQ passage of each section (shown for question hits)
+    has_questions: bool  # typical questions indexed: they decide confidence (see _confident)
 
 
 def _load(index_dir: Path) -> _Loaded:
@@ -80,6 +81,7 @@ def _load(index_dir: Path) -> _Loaded:
         VectorIndex.load(index_dir / "dense.faiss"),
         KeywordIndex([c.embed_text for c in chunks]),
         _section_chunks(chunks),
+        any(c.kind == "question" for c in chunks),
     )
 
 
@@ -221,7 +223,7 @@ class KnowledgeBase:
         passage_cos = max((c for i, c in dense if chunks[i].kind != "question"), default=0.0)
         if question_cos >= s.question_threshold or passage_cos >= s.strong_threshold:
             return True
-        if any(c.kind == "question" for c in chunks):
+        if self._state.has_questions:
             return False
         sparse = self._state.bm25.search(normalize_query(query), 1)
         return passage_cos >= s.threshold and bool(sparse) and sparse[0][1] >= s.bm25_min
