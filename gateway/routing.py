@@ -36,7 +36,7 @@ from gateway.conversations import (
     StoredMessage,
 )
 from gateway.hub import CONSOLE_TOPIC, Hub, conversation_topic
-from gateway.payload_labels import RATE_PAYLOAD_RE, payload_label
+from gateway.payload_labels import RATE_PAYLOAD_RE, is_payload, payload_label
 from gateway.rasa_client import RasaClient, RasaUnavailable
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class ConversationRouter:
         async with self.lock(conversation_id):
             conv = await self.get(conversation_id)
             custom: dict[str, Any] = {}
-            if text.lstrip().startswith("/"):
+            if is_payload(text):
                 buttons = await anyio.to_thread.run_sync(self.store.last_buttons, conversation_id)
                 label = payload_label(text, buttons)
                 if label:

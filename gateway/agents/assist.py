@@ -12,6 +12,7 @@ import anyio
 from gateway.agents.handoffs import HandoffView
 from gateway.agents.policy import reason_for
 from gateway.conversations import StoredMessage
+from gateway.payload_labels import last_typed_text
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from kefu.privacy import mask_phone, mask_sensitive
 
@@ -119,9 +120,7 @@ class Assist:
             except Exception as exc:
                 log.warning("tickets for the customer of %s unavailable: %s", conversation_id[:8], exc)
                 notices.append("工单信息暂不可用。")
-        last = next(
-            (m.text for m in reversed(messages) if m.sender == "customer" and not m.text.startswith("/")), ""
-        )
+        last = last_typed_text(messages)
         passages: list[dict[str, Any]] = []
         kb = self.knowledge_base()
         if kb is None:

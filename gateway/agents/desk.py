@@ -26,6 +26,7 @@ from gateway.conversations import (
     StoredMessage,
 )
 from gateway.hub import CONSOLE_TOPIC, conversation_topic
+from gateway.payload_labels import last_typed_text
 from gateway.routing import ConversationRouter
 from kefu.privacy import mask_sensitive
 
@@ -308,8 +309,7 @@ class AgentDesk:
         recent = await anyio.to_thread.run_sync(
             self.store.messages_after, conv.id, max(0, conv.last_seq - 20)
         )
-        texts = [m.text for m in recent if m.sender == "customer" and not m.text.startswith("/")]
-        return texts[-1] if texts else ""
+        return last_typed_text(recent)
 
     async def _display_name(self, username: str) -> str:
         agent = await anyio.to_thread.run_sync(self.directory.get, username)
