@@ -67,6 +67,11 @@ def _display(tracker: Tracker, field: str) -> str:
     return str(tracker.get_slot(field) or "")
 
 
+def _latest_text(tracker: Tracker) -> str:
+    """The customer's whole last message (slot values may be only a piece of it)."""
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
 def _last_valid_phone(tracker: Tracker) -> str | None:
     for event in reversed(tracker.events):
         if event.get("event") == "slot" and event.get("name") == "contact_phone":
@@ -94,7 +99,7 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
             return {"contact_phone": _last_valid_phone(tracker)}
         if phone is None:
             # The whole message, not the value: the NLU may have taken "502" out of it as a number.
-            text = str((tracker.latest_message or {}).get("text") or value or "")
+            text = _latest_text(tracker) or str(value or "")
             district = extract_district(text) if "district" in FORM_FIELDS[self.form] else None
             if district is not None:
                 # The customer answered with the address first: keep it, then ask for the phone.
@@ -115,15 +120,16 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
         if district is None:
             dispatcher.utter_message(text="请告诉我具体在哪个区（如：海淀区），以及详细地址。")
             return {"district": None}
-        latest = str((tracker.latest_message or {}).get("text") or "")
+        latest = _latest_text(tracker)
         # The NLU hands over just the district entity (「海淀区」); the street is in the message.
         from_entity = len(text) <= len(district) and district in latest
         requested = tracker.get_slot("requested_slot")
-        correction = parse_correction(latest, FORM_FIELDS[self.form]).get("district", "")
         if not from_entity or requested == "district":
             # The whole answer to 「地址是？」 (or a correction's new value) is the address.
             address = address_answer(latest if from_entity else text)
-        elif requested == "form_confirmed" and district in correction:
+        elif requested == "form_confirmed" and district in (
+            correction := parse_correction(latest, FORM_FIELDS[self.form]).get("district", "")
+        ):
             address = address_answer(correction)  # 「地址改成…」 at the confirmation step
         else:
             address = extract_address(latest, district)  # mentioned in passing: the street parts only
@@ -208,7 +214,7 @@ class ValidateFaultForm(_TicketFormValidation):
         """「家里宽带断了两天了」 already says what is broken: do not ask 「是什么故障？」 again."""
         if tracker.get_slot("fault_type") or tracker.get_slot("requested_slot") == "fault_type":
             return {}
-        label = known_fault_type(str((tracker.latest_message or {}).get("text") or ""))
+        label = known_fault_type(_latest_text(tracker))
         return {"fault_type": label} if label else {}
 
 
