@@ -89,7 +89,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     session_factory = make_session_factory(engine)
     app.state.session_factory = session_factory
     app.state.store = ConversationStore(session_factory, retention_days=settings.history_retention_days)
-    app.state.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+    app.state.rasa = RasaClient(
+        settings.rasa_url,
+        token=settings.rasa_token.get_secret_value(),
+        channel_secret=settings.rasa_channel_secret.get_secret_value(),
+        timeout=settings.rasa_timeout_seconds,
+    )
     app.state.hub = Hub()
     app.state.router = ConversationRouter(
         app.state.store, app.state.rasa, app.state.hub, avg_handle_minutes=settings.queue_avg_handle_minutes

@@ -1,10 +1,17 @@
-"""The gateway's client of the Rasa server (REST channel and tracker API)."""
+"""The gateway's client of the Rasa server (its own input channel and the tracker API).
+
+Both are authenticated: messages go to the gateway channel (``bot/channels/gateway_channel.py``)
+with the shared secret header, tracker reads carry Rasa's API token (``?token=…``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+
+CHANNEL_PATH = "/webhooks/gateway/webhook"
+CHANNEL_SECRET_HEADER = "X-Kefu-Channel-Secret"
 
 
 class RasaUnavailable(RuntimeError):
@@ -14,8 +21,15 @@ class RasaUnavailable(RuntimeError):
 class RasaClient:
     """Thin async wrapper; one shared connection pool per process."""
 
-    def __init__(self, base_url: str, *, timeout: float = 15.0) -> None:
+    def __init__(
+        self, base_url: str, *, token: str = "", channel_secret: str = "", timeout: float = 15.0
+    ) -> None:
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+        self._token = token
+        self._channel_headers = {CHANNEL_SECRET_HEADER: channel_secret} if channel_secret else {}
+
+    def _auth(self) -> dict[str, str]:
+        return {"token": self._token} if self._token else {}
 
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
@@ -25,7 +39,7 @@ class RasaClient:
         if metadata:
             payload["metadata"] = metadata
         try:
-            response = await self._client.post("/webhooks/rest/webhook", json=payload)
+            response = await self._client.post(CHANNEL_PATH, json=payload, headers=self._channel_headers)
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc)) from exc
@@ -37,7 +51,7 @@ class RasaClient:
     async def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation's tracker (intents, slots, events) for agent assist."""
         try:
-            response = await self._client.get(f"/conversations/{sender}/tracker")
+            response = await self._client.get(f"/conversations/{sender}/tracker", params=self._auth())
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise RasaUnavailable(str(exc)) from exc
@@ -46,7 +60,7 @@ class RasaClient:
 
     async def healthy(self) -> bool:
         try:
-            response = await self._client.get("/status", timeout=3.0)
+            response = await self._client.get("/status", params=self._auth(), timeout=3.0)
         except httpx.HTTPError:
             return False
         return response.status_code == 200

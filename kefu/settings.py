@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,16 @@ class CommonSettings(BaseSettings):
     gateway_host: str = Field(default="127.0.0.1", description="Interface the gateway binds.")
     gateway_port: int = Field(default=8000, description="Port of the gateway (web chat, APIs).")
     log_level: str = Field(default="INFO", description="Log level of kefu's own loggers.")
+    # Shared secrets of the internal services (kefu.service_secrets generates them when unset).
+    action_server_token: SecretStr = Field(
+        default=SecretStr(""), description="Token Rasa sends to the action server (?token=…)."
+    )
+    rasa_token: SecretStr = Field(
+        default=SecretStr(""), description="Token of Rasa's HTTP API (rasa run --auth-token)."
+    )
+    rasa_channel_secret: SecretStr = Field(
+        default=SecretStr(""), description="Header secret of the gateway's input channel into Rasa."
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> CommonSettings:

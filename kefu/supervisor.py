@@ -23,6 +23,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 from urllib.request import urlopen
 
+from kefu.service_secrets import ensure_service_secrets
 from kefu.settings import REPO_ROOT, CommonSettings
 
 COLORS = {"rasa": "\033[35m", "actions": "\033[36m", "gateway": "\033[32m"}
@@ -58,12 +59,13 @@ def _host_port(url: str) -> tuple[str, int]:
 def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Service]:
     rasa_host, rasa_port = _host_port(settings.rasa_url)
     act_host, act_port = _host_port(settings.action_server_url)
-    rasa_bin = root / ".venv-rasa" / "bin" / "rasa"
+    rasa_python = root / ".venv-rasa" / "bin" / "python"
     python = root / ".venv" / "bin" / "python"
     return [
         Service(
             "actions",
-            [str(python), "-m", "rasa_sdk", "--actions", "actions", "--port", str(act_port)],
+            # actions.server: rasa-sdk behind the shared token, on the configured (loopback) interface.
+            [str(python), "-m", "actions.server", "--host", act_host, "--port", str(act_port)],
             act_host,
             act_port,
             "/health",
@@ -71,7 +73,10 @@ def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Ser
         Service(
             "rasa",
             [
-                str(rasa_bin),
+                # bot.rasa_server: log masking, then `rasa run` with --auth-token from KEFU_RASA_TOKEN.
+                str(rasa_python),
+                "-m",
+                "bot.rasa_server",
                 "run",
                 "--enable-api",
                 "--model",
@@ -87,7 +92,8 @@ def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Ser
             ],
             rasa_host,
             rasa_port,
-            "/status",
+            # "/" needs no token and answers only once the model is loaded (before_server_start).
+            "/",
         ),
         Service(
             "gateway",
@@ -112,8 +118,19 @@ def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Ser
 
 
 def service_env(settings: CommonSettings) -> dict[str, str]:
-    """Environment of the services: offline model loading, shared paths and URLs."""
+    """Environment of the services: offline model loading, shared paths, URLs and secrets.
+
+    Each internal secret is the one configured (``settings``/environment) or, when unset, the one
+    generated once under ``var/secrets/`` (see :mod:`kefu.service_secrets`).
+    """
     env = dict(os.environ)
+    configured = {
+        "KEFU_ACTION_SERVER_TOKEN": settings.action_server_token.get_secret_value(),
+        "KEFU_RASA_TOKEN": settings.rasa_token.get_secret_value(),
+        "KEFU_RASA_CHANNEL_SECRET": settings.rasa_channel_secret.get_secret_value(),
+    }
+    env.update({k: v for k, v in configured.items() if v})
+    env.update(ensure_service_secrets(Path(settings.var_dir), env))
     env.update(
         {
             "PYTHONPATH": str(REPO_ROOT),

@@ -75,7 +75,9 @@ def test_rasa_restart_keeps_the_conversation(live_stack: LiveStack) -> None:
     live_stack.supervisor.restart("rasa")
     reply = live_stack.say(cid, "你好")
     assert all(m["sender"] != "system" for m in reply["messages"]), reply
-    with urlopen(f"{live_stack.settings.rasa_url}/conversations/{cid}/tracker", timeout=30) as response:
+    token = live_stack.supervisor.env["KEFU_RASA_TOKEN"]
+    tracker_url = f"{live_stack.settings.rasa_url}/conversations/{cid}/tracker?token={token}"
+    with urlopen(tracker_url, timeout=30) as response:
         tracker = json.loads(response.read())
     said = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
     assert "我家宽带断网了" in said and "你好" in said

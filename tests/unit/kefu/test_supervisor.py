@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kefu.settings import CommonSettings
-from kefu.supervisor import Service, Supervisor, SupervisorError, build_services, port_free
+from kefu.supervisor import Service, Supervisor, SupervisorError, build_services, port_free, service_env
 
 
 def _free_port() -> int:
@@ -66,3 +66,48 @@ def test_build_services_uses_the_configured_ports() -> None:
     )
     ports = {s.name: s.port for s in build_services(settings)}
     assert ports == {"rasa": 6005, "actions": 6055, "gateway": 9000}
+
+
+def test_service_env_generates_each_secret_once_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("KEFU_ACTION_SERVER_TOKEN", "KEFU_RASA_TOKEN", "KEFU_RASA_CHANNEL_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    settings = CommonSettings(var_dir=tmp_path)
+    first = service_env(settings)
+    again = service_env(settings)
+    names = ("KEFU_ACTION_SERVER_TOKEN", "KEFU_RASA_TOKEN", "KEFU_RASA_CHANNEL_SECRET")
+    assert [first[n] for n in names] == [again[n] for n in names]
+    assert len({first[n] for n in names}) == 3 and all(len(first[n]) >= 32 for n in names)
+    files = sorted((tmp_path / "secrets").iterdir())
+    assert [f.name for f in files] == ["action_server_token", "rasa_channel_secret", "rasa_token"]
+    assert {f.stat().st_mode & 0o777 for f in files} == {0o600}
+    assert (tmp_path / "secrets" / "rasa_token").read_text().strip() == first["KEFU_RASA_TOKEN"]
+
+
+def test_service_env_prefers_the_configured_secret_and_rotation_is_a_new_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KEFU_RASA_TOKEN", "operator-chosen-token-123")
+    monkeypatch.delenv("KEFU_ACTION_SERVER_TOKEN", raising=False)
+    env = service_env(CommonSettings(var_dir=tmp_path))
+    assert env["KEFU_RASA_TOKEN"] == "operator-chosen-token-123"
+    assert not (tmp_path / "secrets" / "rasa_token").exists()
+    old = env["KEFU_ACTION_SERVER_TOKEN"]
+    (tmp_path / "secrets" / "action_server_token").unlink()  # rotation: delete and restart
+    assert service_env(CommonSettings(var_dir=tmp_path))["KEFU_ACTION_SERVER_TOKEN"] != old
+
+
+def test_a_short_configured_secret_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KEFU_RASA_TOKEN", "short")
+    with pytest.raises(ValueError, match="KEFU_RASA_TOKEN must be at least 16 characters"):
+        service_env(CommonSettings(var_dir=tmp_path))
+
+
+def test_internal_services_bind_loopback_and_rasa_gets_no_token_on_its_command_line() -> None:
+    services = {s.name: s for s in build_services(CommonSettings())}
+    assert services["actions"].argv[1:] == ["-m", "actions.server", "--host", "127.0.0.1", "--port", "5055"]
+    rasa = services["rasa"].argv
+    assert rasa[1:4] == ["-m", "bot.rasa_server", "run"]
+    assert rasa[rasa.index("--interface") + 1] == "127.0.0.1" and "--auth-token" not in rasa
+    assert services["rasa"].health_path == "/"

@@ -1,0 +1,1 @@
+"""Rasa-side code: the launcher and the custom input channel (imported by Rasa, Python 3.10)."""
