@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.db import Base
+from kefu.db import Base, UtcDateTime
 
 
 class Subscriber(Base):
@@ -56,3 +56,34 @@ class PlanChange(Base):
     effective_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | applied | cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationVerification(Base):
+    """The phone a conversation proved it holds (right SMS code), until ``expires_at``.
+
+    This row, not a Rasa slot, is what grants access to an account: slots travel over the wire
+    and can be forged, this table lives on the server.
+    """
+
+    __tablename__ = "accounts_verification"
+
+    conversation_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    verified_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PendingProposal(Base):
+    """The change the bot itself proposed in a conversation and is waiting for "确认办理" on.
+
+    Kept server-side so that a forged ``pending_change`` slot can never choose what is applied.
+    """
+
+    __tablename__ = "accounts_pending_proposal"
+
+    conversation_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # plan | addon | business
+    target: Mapped[str] = mapped_column(String(40))  # offer id or business request
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -23,6 +23,9 @@ class OtpSettings(BaseSettings):
     resend_interval_seconds: int = Field(
         default=0, ge=0, description="Minimum seconds between two codes to the same phone (0 = no limit)."
     )
+    verified_ttl_minutes: int = Field(
+        default=30, ge=1, description="Minutes a conversation stays verified after the right code."
+    )
     sms_provider: str = Field(
         default="log",
         description='SMS provider: "log" logs the code (phone masked) and to var/sms_outbox.jsonl.',
@@ -37,6 +40,9 @@ class AccountsSettings(BaseSettings):
     sms_outbox: Path | None = Field(
         default=None,
         description="JSON-lines outbox of the log SMS provider (default: <KEFU_VAR_DIR>/sms_outbox.jsonl).",
+    )
+    proposal_ttl_minutes: int = Field(
+        default=10, ge=1, description="Minutes a proposed plan change / business request awaits confirmation."
     )
 
 

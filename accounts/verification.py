@@ -2,7 +2,9 @@
 
 Only a salted hash of each code is stored, codes are compared in constant time, and a
 phone that exhausts its tries is locked for a while, so account data is shown only to
-whoever holds the phone.
+whoever holds the phone. A right code records the phone against the conversation
+(:class:`accounts.models.ConversationVerification`); :meth:`VerificationService.verified_phone`
+is the one answer to "which account may this conversation see", never a dialogue slot.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.models import OtpCode, Subscriber
+from accounts.models import ConversationVerification, OtpCode, Subscriber
 from accounts.settings import OtpSettings
 from accounts.sms import SmsProvider
 from kefu.db import session_scope
@@ -91,7 +93,7 @@ class VerificationService:
         self.settings = settings or OtpSettings()
         self.clock = clock or (lambda: datetime.now(UTC))
 
-    def request_code(self, phone: str) -> CodeSent:
+    def request_code(self, phone: str, *, conversation_id: str) -> CodeSent:
         """Send a fresh code to ``phone``; raises UnknownSubscriber, PhoneLocked or ResendTooSoon."""
         now = self.clock()
         s = self.settings
@@ -126,8 +128,38 @@ class VerificationService:
         )
         return CodeSent(phone, expires)
 
-    def verify_code(self, phone: str, code: str) -> None:
-        """Accept ``code`` for ``phone`` (single use) or raise WrongCode, CodeExpired or PhoneLocked."""
+    def verified_phone(self, conversation_id: str) -> str | None:
+        """The phone this conversation verified, or None if it verified none or the proof expired."""
+        with session_scope(self.session_factory) as session:
+            record = session.get(ConversationVerification, conversation_id)
+            if record is None or record.expires_at <= self.clock():
+                return None
+            return record.phone
+
+    def forget(self, conversation_id: str) -> None:
+        """Drop the conversation's verification (the customer signs off, or changes phone)."""
+        with session_scope(self.session_factory) as session:
+            record = session.get(ConversationVerification, conversation_id)
+            if record is not None:
+                session.delete(record)
+
+    def _record(self, session: Session, conversation_id: str, phone: str, now: datetime) -> None:
+        expires = now + timedelta(minutes=self.settings.verified_ttl_minutes)
+        record = session.get(ConversationVerification, conversation_id)
+        if record is None:
+            session.add(
+                ConversationVerification(
+                    conversation_id=conversation_id, phone=phone, verified_at=now, expires_at=expires
+                )
+            )
+        else:
+            record.phone, record.verified_at, record.expires_at = phone, now, expires
+
+    def verify_code(self, phone: str, code: str, *, conversation_id: str) -> None:
+        """Accept ``code`` for ``phone`` (single use) and record the phone as this conversation's.
+
+        Raises WrongCode, CodeExpired or PhoneLocked; nothing is recorded then.
+        """
         now = self.clock()
         code = code.strip()
         with session_scope(self.session_factory) as session:
@@ -146,6 +178,7 @@ class VerificationService:
             if hmac.compare_digest(_hash(code, otp.salt), otp.code_hash):
                 otp.code_hash = ""
                 otp.attempts = 0
+                self._record(session, conversation_id, phone, now)
                 return
             otp.attempts += 1
             remaining = self.settings.max_attempts - otp.attempts

@@ -4,7 +4,6 @@ and the customer's own tickets (progress, adding information, withdrawing, ratin
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,15 +11,31 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from accounts.business import BUSINESS_REQUIREMENTS, describe_requirement
-from accounts.service import AccountError, AccountSummary, NotAPlan, SamePlan, UnknownOffer
-from actions.common import HUMAN_BUTTON, account_service, catalogue, local_time, ticket_service
+from accounts.replies import summary_text
+from accounts.service import AccountError, NotAPlan, SamePlan, UnknownOffer
+from accounts.ticket_commands import TicketCommand, parse_rating, parse_ticket_command
+from actions.common import (
+    HUMAN_BUTTON,
+    account_service,
+    catalogue,
+    local_time,
+    proposal_store,
+    ticket_service,
+    verification_service,
+)
 from actions.tickets import describe_ticket
 from kefu.privacy import mask_phone
 from tariffs import format as fmt
+from tickets.service import (
+    InvalidRating,
+    InvalidTicketData,
+    InvalidTransition,
+    NotTicketOwner,
+    TicketNotFound,
+)
 
 log = logging.getLogger(__name__)
 
-TICKET_ID_RE = re.compile(r"TK\d{8}-\d{3,6}", re.IGNORECASE)
 CONFIRM_BUTTONS = [{"title": "确认办理", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}]
 STATUS_LABELS = {
     "new": "已受理",
@@ -35,26 +50,7 @@ STATUS_LABELS = {
     "cancelled": "已撤销",
 }
 OPEN_STATUSES = ("new", "open", "assigned", "in_progress", "pending_customer", "waiting_customer", "reopened")
-
-
-def summary_text(s: AccountSummary) -> str:
-    lines = [
-        f"{mask_phone(s.phone)}的账户信息：",
-        f"· 当前套餐：{s.plan_name}（{fmt.money(s.monthly_fee)}元/月）",
-        f"· 账户余额：{s.balance_yuan:.2f}元" + ("（已欠费，请及时充值）" if s.balance_yuan < 0 else ""),
-        f"· 本月流量：已用{fmt.gb(s.data_used_gb)}，剩余{fmt.gb(s.data_left_gb)}",
-        f"· 本月通话：已用{s.minutes_used}分钟，剩余{s.minutes_left}分钟",
-    ]
-    if s.contract_end:
-        lines.append(f"· 合约到期：{s.contract_end:%Y年%m月%d日}")
-    if s.status != "active":
-        lines.append(
-            "· 号码状态：停机（欠费停机，充值后自动恢复）"
-            if s.status == "suspended"
-            else f"· 号码状态：{s.status}"
-        )
-    lines += [f"· 待生效：{p.offer_name}，{p.effective_date:%Y年%m月%d日}起生效" for p in s.pending]
-    return "\n".join(lines)
+UNVERIFIED_TEXT = "身份验证未通过，暂时无法查询或办理账户业务。您可以稍后再试，或转人工客服。"
 
 
 def _status(view: Any) -> str:
@@ -104,26 +100,21 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        phone = tracker.get_slot("verified_phone")
+        # The server's verification record decides, never the verified_phone slot (forgeable).
+        phone = verification_service().verified_phone(tracker.sender_id)
         if not phone:
-            dispatcher.utter_message(
-                text="身份验证未通过，暂时无法查询或办理账户业务。您可以稍后再试，或转人工客服。",
-                buttons=[HUMAN_BUTTON],
-            )
+            dispatcher.utter_message(text=UNVERIFIED_TEXT, buttons=[HUMAN_BUTTON])
             return [SlotSet("verify_phone", None), SlotSet("otp_code", None), *_reset()]
         request, text = request_message(tracker)
         handler = getattr(self, f"_{request}", self._query_account)
-        match = TICKET_ID_RE.search(text)
-        command = ticket_command(text) if match else None
+        command = parse_ticket_command(text)
         try:
-            if match and command:
-                events: list[EventType] = self._ticket_command(
-                    dispatcher, str(phone), match.group(0).upper(), command, text
-                )
+            if command is not None:
+                events: list[EventType] = self._ticket_command(dispatcher, phone, command)
             else:
-                events = handler(dispatcher, tracker, str(phone))
+                events = handler(dispatcher, tracker, phone)
                 if request != "check_ticket":  # a resolved ticket is rated on the next verified visit
-                    self._ask_rating(dispatcher, str(phone))
+                    self._ask_rating(dispatcher, phone)
         except AccountError:
             log.exception("account request %s failed", request)
             dispatcher.utter_message(
@@ -175,15 +166,15 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
             )
 
     def _ticket_command(
-        self, dispatcher: CollectingDispatcher, phone: str, ticket_id: str, command: str, text: str
+        self, dispatcher: CollectingDispatcher, phone: str, command: TicketCommand
     ) -> list[EventType]:
         service = ticket_service()
-        rest = TICKET_ID_RE.split(text, maxsplit=1)[-1].strip(" ：:，,。")
+        ticket_id, rest = command.ticket_id, command.rest
         try:
-            if command == "cancel":
+            if command.command == "cancel":
                 service.cancel_by_customer(ticket_id=ticket_id, phone=phone, reason=rest or "客户在线撤销")
                 dispatcher.utter_message(text=f"工单{ticket_id}已为您撤销。")
-            elif command == "add":
+            elif command.command == "add":
                 if not rest:
                     dispatcher.utter_message(
                         text="请在工单号后面写上要补充的内容，例如“补充工单 TK20261128-0001 晚上8点后在家”。"
@@ -192,27 +183,21 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
                 service.add_customer_info(ticket_id=ticket_id, phone=phone, text=rest)
                 dispatcher.utter_message(text=f"已将您的补充信息添加到工单{ticket_id}，处理人员会看到。")
             else:
-                score_match = re.search(r"([1-5])\s*(?:分|星)?", rest)
-                if not score_match:
+                rating = parse_rating(rest)
+                if rating is None:
                     dispatcher.utter_message(text="请给出1到5的分数，例如“评价 TK20261128-0001 5分 很满意”。")
                     return []
-                comment = rest[score_match.end() :].strip(" ，,。") or None
-                service.rate(
-                    ticket_id=ticket_id, phone=phone, score=int(score_match.group(1)), comment=comment
-                )
+                service.rate(ticket_id=ticket_id, phone=phone, score=rating.score, comment=rating.comment)
                 dispatcher.utter_message(text="感谢您的评价，我们会持续改进服务！")
-        except Exception as exc:
-            name = type(exc).__name__
-            if name in ("TicketNotFound", "NotTicketOwner"):
-                dispatcher.utter_message(text=f"在您的名下没有找到工单{ticket_id}，请核对工单号。")
-            elif name in ("InvalidTransition", "InvalidRating", "InvalidTicketData"):
-                reason = getattr(exc, "message_zh", "当前状态不支持该操作")
-                dispatcher.utter_message(text=f"操作没有成功：{reason}。")
-            else:
-                log.exception("ticket command failed")
-                dispatcher.utter_message(
-                    text="抱歉，操作暂时没有成功，请稍后再试或转人工客服。", buttons=[HUMAN_BUTTON]
-                )
+        except (TicketNotFound, NotTicketOwner):
+            dispatcher.utter_message(text=f"在您的名下没有找到工单{ticket_id}，请核对工单号。")
+        except (InvalidTransition, InvalidRating, InvalidTicketData) as exc:
+            dispatcher.utter_message(text=f"操作没有成功：{exc.message_zh}。")
+        except Exception:
+            log.exception("ticket command failed")
+            dispatcher.utter_message(
+                text="抱歉，操作暂时没有成功，请稍后再试或转人工客服。", buttons=[HUMAN_BUTTON]
+            )
         return []
 
     def _offer_change(
@@ -240,7 +225,8 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
             text=f"{fmt.offer_detail(offer)}\n您将{action}{offer.name}，{when}。确认办理吗？",
             buttons=CONFIRM_BUTTONS,
         )
-        return [SlotSet("pending_change", f"{kind}:{offer.id}")]
+        proposal = proposal_store().propose(tracker.sender_id, phone, kind, offer.id)
+        return [SlotSet("pending_change", proposal.slot_value)]
 
     def _change_plan(self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> list[EventType]:
         return self._offer_change(dispatcher, tracker, phone, "plan")
@@ -248,31 +234,23 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
     def _order_addon(self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> list[EventType]:
         return self._offer_change(dispatcher, tracker, phone, "addon")
 
-    def _business(self, dispatcher: CollectingDispatcher, request: str) -> list[EventType]:
+    def _business(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str, request: str
+    ) -> list[EventType]:
         req = BUSINESS_REQUIREMENTS[request]
         dispatcher.utter_message(
             text=f"{describe_requirement(req)}\n确认要为您登记{req.label}申请吗？", buttons=CONFIRM_BUTTONS
         )
-        return [SlotSet("pending_change", f"business:{request}")]
+        proposal = proposal_store().propose(tracker.sender_id, phone, "business", request)
+        return [SlotSet("pending_change", proposal.slot_value)]
 
     def _cancel_service(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str
     ) -> list[EventType]:
-        return self._business(dispatcher, "cancel_service")
+        return self._business(dispatcher, tracker, phone, "cancel_service")
 
     def _port_number(self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> list[EventType]:
-        return self._business(dispatcher, "port_number")
-
-
-def ticket_command(text: str) -> str | None:
-    """What the customer wants done with a ticket they named: cancel, add (information) or rate."""
-    if re.search(r"撤销|撤回|取消", text):
-        return "cancel"
-    if re.search(r"补充|追加|添加", text):
-        return "add"
-    if re.search(r"评价|评分|打分", text):
-        return "rate"
-    return None
+        return self._business(dispatcher, tracker, phone, "port_number")
 
 
 class ActionConfirmAccountChange(Action):  # type: ignore[misc]
@@ -284,25 +262,28 @@ class ActionConfirmAccountChange(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        pending = str(tracker.get_slot("pending_change") or "")
-        phone = tracker.get_slot("verified_phone")
+        # Only what the bot proposed in this conversation, to the phone it verified, is applied:
+        # the pending_change and verified_phone slots are ignored (they can be forged).
+        phone = verification_service().verified_phone(tracker.sender_id)
+        proposal = proposal_store().take(tracker.sender_id, phone) if phone else None
         intent = (tracker.latest_message or {}).get("intent", {}).get("name")
-        if not pending or not phone:
+        if proposal is None:
+            proposal_store().drop(tracker.sender_id)
             dispatcher.utter_message(text="好的。还有其他可以帮您的吗？")
             return [SlotSet("pending_change", None)]
         if intent != "affirm":
             dispatcher.utter_message(text="好的，已取消本次办理，您的账户没有任何变化。")
             return [SlotSet("pending_change", None)]
-        kind, _, target = pending.partition(":")
+        pending = proposal.slot_value
         try:
-            if kind == "business":
-                self._business_ticket(dispatcher, tracker, str(phone), target)
+            if proposal.kind == "business":
+                self._business_ticket(dispatcher, tracker, proposal.phone, proposal.target)
             else:
                 service = account_service()
                 result = (
-                    service.change_plan(str(phone), target)
-                    if kind == "plan"
-                    else service.order_addon(str(phone), target)
+                    service.change_plan(proposal.phone, proposal.target)
+                    if proposal.kind == "plan"
+                    else service.order_addon(proposal.phone, proposal.target)
                 )
                 when = (
                     "已立即生效"

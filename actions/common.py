@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from accounts.proposals import ProposalStore
 from accounts.service import AccountService
 from accounts.settings import get_accounts_settings, get_otp_settings
 from accounts.sms import make_sms_provider
@@ -37,6 +38,10 @@ def verification_service() -> VerificationService:
     otp = get_otp_settings()
     sms = make_sms_provider(otp.sms_provider, common.var_dir, get_accounts_settings().sms_outbox)
     return VerificationService(session_factory(), sms, otp)
+
+
+def proposal_store() -> ProposalStore:
+    return ProposalStore(session_factory(), get_accounts_settings())
 
 
 def catalogue() -> Catalogue:

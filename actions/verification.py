@@ -29,15 +29,15 @@ class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        """Nothing to ask once this conversation has verified a phone."""
-        if tracker.get_slot("verified_phone"):
+        """Nothing to ask once this conversation has verified a phone (the server's record)."""
+        if verification_service().verified_phone(tracker.sender_id):
             return []
         return domain_slots
 
     def validate_verify_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        verified = tracker.get_slot("verified_phone")
+        verified = verification_service().verified_phone(tracker.sender_id)
         phone = normalize_mobile(str(value or ""))
         if verified and phone in (None, verified):
             return {"verify_phone": verified, "otp_code": VERIFIED}
@@ -45,7 +45,7 @@ class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
             dispatcher.utter_message(text="这不是有效的手机号码，请输入11位中国大陆手机号（如13800138000）。")
             return {"verify_phone": None}
         try:
-            verification_service().request_code(phone)
+            verification_service().request_code(phone, conversation_id=tracker.sender_id)
         except UnknownSubscriber:
             dispatcher.utter_message(text=f"未查询到{mask_phone(phone)}的账户，请核对号码后重新输入。")
             return {"verify_phone": None}
@@ -73,7 +73,7 @@ class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
             )
             return {"otp_code": None}
         try:
-            service.verify_code(str(phone), code)
+            service.verify_code(str(phone), code, conversation_id=tracker.sender_id)
         except WrongCode as exc:
             if exc.remaining > 0:
                 dispatcher.utter_message(text=f"验证码不正确，您还可以再试{exc.remaining}次。")
@@ -86,7 +86,7 @@ class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
             return {"otp_code": LOCKED}
         except CodeExpired:
             try:
-                service.request_code(str(phone))
+                service.request_code(str(phone), conversation_id=tracker.sender_id)
             except PhoneLocked as exc:
                 dispatcher.utter_message(text=f"该号码已锁定，请在{local_time(exc.until)}后再试。")
                 return {"otp_code": LOCKED}

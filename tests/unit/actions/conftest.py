@@ -43,6 +43,13 @@ def services(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
         cached.cache_clear()
 
 
+def verify(var_dir: Path, phone: str, sender_id: str = "conv-1") -> None:
+    """Verify ``phone`` for the conversation the real way: code by SMS outbox, then the right code."""
+    service = common.verification_service()
+    service.request_code(phone, conversation_id=sender_id)
+    service.verify_code(phone, outbox_code(var_dir, phone), conversation_id=sender_id)
+
+
 def user_event(text: str, intent: str, confidence: float = 0.95, ranking: list[dict[str, Any]] | None = None):
     parse = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
     if ranking is not None:

@@ -10,7 +10,7 @@ from actions.fallback import ActionFallback
 from actions.handoff import ActionHandoff
 from actions.tariffs import ActionAnswerTariff
 from actions.tickets import ActionAskFormConfirmed, ActionFormCancelled, ValidateFaultForm
-from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event
+from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event, verify
 
 VERIFIED = {"verified_phone": "13800138000"}
 
@@ -28,23 +28,37 @@ async def test_action_answer_tariff_cheapest_5g_then_asks_if_helpful(services, d
     assert events == [SlotSet("plan_name", None)]
 
 
-async def test_action_change_plan_asks_confirmation_then_applies_next_cycle(services, dispatcher) -> None:
+async def _propose_99(dispatcher: CollectingDispatcher) -> None:
     tracker = make_tracker({**VERIFIED, "plan_name": "畅享99"}, _request("我想换成畅享99", "change_plan"))
     events = await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
-    assert SlotSet("pending_change", "plan:5g-99") in events
+    assert events == [
+        SlotSet("pending_change", "plan:5g-99"),
+        SlotSet("plan_name", None),
+        SlotSet("ticket_id", None),
+    ]
+
+
+async def test_action_change_plan_asks_confirmation_then_applies_next_cycle(services, dispatcher) -> None:
+    verify(services, "13800138000")
+    await _propose_99(dispatcher)
     assert "从5G畅享129元套餐变更为5G畅享99元套餐" in texts(dispatcher) and "确认办理吗" in texts(dispatcher)
 
     confirm = CollectingDispatcher()
     tracker = make_tracker({**VERIFIED, "pending_change": "plan:5g-99"}, [user_event("确认", "affirm")])
     events = await ActionConfirmAccountChange().run(confirm, tracker, DOMAIN)
     assert events == [SlotSet("pending_change", None)]
-    assert texts(confirm).startswith("办理成功！5G畅享99元套餐将于") and "下个计费周期" in texts(confirm)
+    assert texts(confirm).startswith("办理成功！5G畅享99元套餐将于") and texts(confirm).endswith(
+        "（下个计费周期）起生效。"
+    )
 
 
 async def test_action_confirm_account_change_deny_changes_nothing(services, dispatcher) -> None:
+    verify(services, "13800138000")
+    await _propose_99(CollectingDispatcher())
     tracker = make_tracker({**VERIFIED, "pending_change": "plan:5g-99"}, [user_event("不了", "deny")])
-    await ActionConfirmAccountChange().run(dispatcher, tracker, DOMAIN)
-    assert "已取消本次办理" in texts(dispatcher)
+    events = await ActionConfirmAccountChange().run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("pending_change", None)]
+    assert texts(dispatcher) == "好的，已取消本次办理，您的账户没有任何变化。"
     query = CollectingDispatcher()
     await ActionAccountRequest().run(
         query, make_tracker(VERIFIED, _request("查套餐", "query_account")), DOMAIN
@@ -52,7 +66,44 @@ async def test_action_confirm_account_change_deny_changes_nothing(services, disp
     assert "待生效" not in texts(query)
 
 
+async def test_forged_pending_change_is_not_applied(services, dispatcher) -> None:
+    """A pending_change slot the bot never proposed (here: cancel the line) changes nothing."""
+    verify(services, "13800138000")
+    await _propose_99(CollectingDispatcher())
+    forged = {**VERIFIED, "pending_change": "business:cancel_service"}
+    tracker = make_tracker(forged, [user_event("确认", "affirm")])
+    events = await ActionConfirmAccountChange().run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("pending_change", None)]
+    assert texts(dispatcher).startswith("办理成功！5G畅享99元套餐")  # what the bot offered, nothing else
+    again = CollectingDispatcher()
+    assert await ActionConfirmAccountChange().run(again, tracker, DOMAIN) == [SlotSet("pending_change", None)]
+    assert texts(again) == "好的。还有其他可以帮您的吗？"  # used once
+
+
+async def test_pending_change_without_any_proposal_changes_nothing(services, dispatcher) -> None:
+    verify(services, "13800138000")
+    tracker = make_tracker({**VERIFIED, "pending_change": "plan:5g-199"}, [user_event("确认", "affirm")])
+    events = await ActionConfirmAccountChange().run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("pending_change", None)]
+    assert texts(dispatcher) == "好的。还有其他可以帮您的吗？"
+    query = CollectingDispatcher()
+    await ActionAccountRequest().run(
+        query, make_tracker(VERIFIED, _request("查套餐", "query_account")), DOMAIN
+    )
+    assert "待生效" not in texts(query) and "5G畅享129元套餐" in texts(query)
+
+
+async def test_proposal_of_another_conversation_is_not_applied(services, dispatcher) -> None:
+    verify(services, "13800138000")
+    await _propose_99(CollectingDispatcher())
+    verify(services, "13800138000", sender_id="conv-2")
+    tracker = make_tracker(VERIFIED, [user_event("确认", "affirm")], sender_id="conv-2")
+    await ActionConfirmAccountChange().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == "好的。还有其他可以帮您的吗？"
+
+
 async def test_action_order_addon_without_name_lists_addons(services, dispatcher) -> None:
+    verify(services, "13800138000")
     await ActionAccountRequest().run(
         dispatcher, make_tracker(VERIFIED, _request("加个包", "order_addon")), DOMAIN
     )
@@ -60,10 +111,18 @@ async def test_action_order_addon_without_name_lists_addons(services, dispatcher
 
 
 async def test_action_port_number_lists_materials_and_asks_confirmation(services, dispatcher) -> None:
+    verify(services, "13800138000")
     events = await ActionAccountRequest().run(
         dispatcher, make_tracker(VERIFIED, _request("我要携号转网", "port_number")), DOMAIN
     )
-    assert "身份证件原件" in texts(dispatcher) and SlotSet("pending_change", "business:port_number") in events
+    assert "身份证件原件" in texts(dispatcher) and texts(dispatcher).endswith(
+        "确认要为您登记携号转网申请吗？"
+    )
+    assert events == [
+        SlotSet("pending_change", "business:port_number"),
+        SlotSet("plan_name", None),
+        SlotSet("ticket_id", None),
+    ]
 
 
 async def test_action_handoff_sends_handoff_payload_with_masked_note(services, dispatcher) -> None:

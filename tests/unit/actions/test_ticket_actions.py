@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.account import ActionAccountRequest
 from actions.tickets import ActionSubmitComplaint, ActionSubmitFault
-from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event
+from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event, verify
 
 pytest.importorskip("tickets.service", reason="tickets.service (TicketService) not present yet")
 
@@ -51,6 +51,7 @@ async def test_action_submit_complaint_with_regulator_threat_hands_off(services,
 
 
 async def test_action_check_ticket_lists_only_own_tickets(services, dispatcher) -> None:
+    verify(services, "13800138000")
     await ActionSubmitFault().run(dispatcher, make_tracker(FAULT), DOMAIN)
     other = {**FAULT, "contact_phone": "13900139000"}
     await ActionSubmitFault().run(dispatcher, make_tracker(other), DOMAIN)
@@ -68,6 +69,7 @@ async def test_action_check_ticket_lists_only_own_tickets(services, dispatcher) 
 
 
 async def test_action_check_ticket_cancel_own_ticket(services, dispatcher) -> None:
+    verify(services, "13800138000")
     events = await ActionSubmitFault().run(dispatcher, make_tracker(FAULT), DOMAIN)
     ticket_id = next(e["value"] for e in events if e.get("name") == "last_ticket_id")
     cancel = type(dispatcher)()
@@ -97,6 +99,7 @@ async def _open_fault(dispatcher, phone: str = "13800138000") -> str:
 
 
 async def test_action_check_ticket_add_info_to_own_ticket(services, dispatcher) -> None:
+    verify(services, "13800138000")
     ticket_id = await _open_fault(dispatcher)
     add = type(dispatcher)()
     await ActionAccountRequest().run(
@@ -110,6 +113,7 @@ async def test_action_check_ticket_add_info_to_own_ticket(services, dispatcher) 
 
 
 async def test_action_check_ticket_other_customers_ticket_cannot_be_cancelled(services, dispatcher) -> None:
+    verify(services, "13800138000")
     ticket_id = await _open_fault(dispatcher, "13900139000")
     cancel = type(dispatcher)()
     await ActionAccountRequest().run(cancel, _check("13800138000", f"撤销工单 {ticket_id}"), DOMAIN)
@@ -119,6 +123,7 @@ async def test_action_check_ticket_other_customers_ticket_cannot_be_cancelled(se
 async def test_action_check_ticket_resolved_ticket_asks_for_rating_and_accepts_it(
     services, dispatcher
 ) -> None:
+    verify(services, "13800138000")
     from actions.common import ticket_service
 
     ticket_id = await _open_fault(dispatcher)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
 
+import actions.common as common
 from actions.account import ActionAccountRequest
 from actions.verification import ValidateVerificationForm
-from tests.unit.actions.conftest import DOMAIN, make_tracker, outbox_code, texts, user_event
+from tests.unit.actions.conftest import DOMAIN, make_tracker, outbox_code, texts, user_event, verify
+
+UNVERIFIED = "身份验证未通过，暂时无法查询或办理账户业务。您可以稍后再试，或转人工客服。"
+UNVERIFIED_EVENTS = [
+    SlotSet("verify_phone", None),
+    SlotSet("otp_code", None),
+    SlotSet("plan_name", None),
+    SlotSet("ticket_id", None),
+]
 
 
 async def test_validate_verify_phone_sends_code_and_masks_phone(services, dispatcher) -> None:
@@ -38,7 +47,9 @@ async def test_validate_otp_code_right_code_verifies_the_phone(services, dispatc
     tracker = make_tracker({"verify_phone": "13800138000"})
     result = form.validate_otp_code(code, dispatcher, tracker, DOMAIN)
     assert result == {"otp_code": "verified", "verified_phone": "13800138000"}
-    assert "身份验证成功" in texts(dispatcher)
+    assert texts(dispatcher) == "验证码已发送至138****8000，5分钟内有效。\n身份验证成功。"
+    assert common.verification_service().verified_phone("conv-1") == "13800138000"
+    assert common.verification_service().verified_phone("conv-2") is None
 
 
 async def test_validate_otp_code_three_wrong_codes_lock_the_phone(services, dispatcher) -> None:
@@ -60,8 +71,37 @@ async def test_action_account_request_without_verification_shows_no_data(service
         {"verify_phone": "13800138000", "otp_code": "locked"}, [user_event("查话费", "query_account")]
     )
     events = await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
-    assert "身份验证未通过" in texts(dispatcher) and "余额" not in texts(dispatcher)
-    assert SlotSet("otp_code", None) in events and SlotSet("verify_phone", None) in events
+    assert texts(dispatcher) == UNVERIFIED
+    assert events == UNVERIFIED_EVENTS
+
+
+async def test_forged_verified_phone_slot_shows_no_data(services, dispatcher) -> None:
+    """The slot says verified, the server has no record for this conversation: nothing is shown."""
+    tracker = make_tracker(
+        {"verified_phone": "13800138000", "otp_code": "verified"},
+        [user_event("查话费", "query_account"), {"event": "active_loop", "name": "verification_form"}],
+    )
+    events = await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == UNVERIFIED and events == UNVERIFIED_EVENTS
+
+
+async def test_verification_of_another_conversation_shows_no_data(services, dispatcher) -> None:
+    verify(services, "13800138000", sender_id="conv-other")
+    tracker = make_tracker(
+        {"verified_phone": "13800138000"},
+        [user_event("查话费", "query_account"), {"event": "active_loop", "name": "verification_form"}],
+    )
+    await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == UNVERIFIED
+
+
+async def test_verified_form_asks_nothing_only_with_a_server_record(services, dispatcher) -> None:
+    form = ValidateVerificationForm()
+    forged = make_tracker({"verified_phone": "13800138000"})
+    slots = ["verify_phone", "otp_code"]
+    assert await form.required_slots(slots, dispatcher, forged, DOMAIN) == slots
+    verify(services, "13800138000")
+    assert await form.required_slots(slots, dispatcher, forged, DOMAIN) == []
 
 
 async def test_action_account_request_query_shows_own_balance_and_usage(services, dispatcher) -> None:
@@ -69,7 +109,8 @@ async def test_action_account_request_query_shows_own_balance_and_usage(services
         user_event("帮我查下话费和流量", "query_account"),
         {"event": "active_loop", "name": "verification_form"},
     ]
-    tracker = make_tracker({"verified_phone": "13800138000"}, events)
+    verify(services, "13800138000")
+    tracker = make_tracker({}, events)
     await ActionAccountRequest().run(dispatcher, tracker, DOMAIN)
     said = texts(dispatcher)
     assert "138****8000的账户信息" in said and "5G畅享129元套餐" in said and "账户余额：86.50元" in said
