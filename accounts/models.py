@@ -87,3 +87,14 @@ class PendingProposal(Base):
     target: Mapped[str] = mapped_column(String(40))  # offer id or business request
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OtpSend(Base):
+    """One code sent, for the daily caps per phone and per conversation (rolling 24 hours)."""
+
+    __tablename__ = "accounts_otp_send"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)

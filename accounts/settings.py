@@ -16,19 +16,27 @@ class OtpSettings(BaseSettings):
 
     code_length: int = Field(default=6, ge=4, le=10, description="Digits in a one-time SMS code.")
     ttl_seconds: int = Field(default=300, ge=30, description="Seconds a one-time code stays valid.")
-    max_attempts: int = Field(default=3, ge=1, description="Wrong codes allowed before the phone is locked.")
+    max_attempts: int = Field(
+        default=3, ge=1, description="Wrong codes per phone (across new codes) before it is locked."
+    )
     lockout_minutes: int = Field(
         default=15, ge=1, description="Minutes a phone stays locked after too many wrong codes."
     )
     resend_interval_seconds: int = Field(
-        default=0, ge=0, description="Minimum seconds between two codes to the same phone (0 = no limit)."
+        default=60, ge=0, description="Minimum seconds between two codes to the same phone (0 = no limit)."
+    )
+    daily_codes_per_phone: int = Field(
+        default=5, ge=1, description="Codes sent to one phone in any 24 hours, at most."
+    )
+    daily_codes_per_conversation: int = Field(
+        default=5, ge=1, description="Codes one conversation may request in any 24 hours (any phones)."
     )
     verified_ttl_minutes: int = Field(
         default=30, ge=1, description="Minutes a conversation stays verified after the right code."
     )
     sms_provider: str = Field(
         default="log",
-        description='SMS provider: "log" logs the code (phone masked) and to var/sms_outbox.jsonl.',
+        description='SMS provider: "log" writes each SMS to var/sms_outbox.jsonl (0600), logs no code.',
     )
 
 

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.models import ConversationVerification, OtpCode, Subscriber
+from accounts.models import ConversationVerification, OtpCode, OtpSend, Subscriber
 from accounts.settings import OtpSettings
 from accounts.sms import SmsProvider
 from kefu.db import session_scope
@@ -61,6 +62,15 @@ class ResendTooSoon(VerificationError):
         self.seconds = seconds
 
 
+class DailyLimitReached(VerificationError):
+    """Too many codes in 24 hours for this phone or this conversation (an SMS bomb); retry ``until``."""
+
+    def __init__(self, scope: str, until: datetime) -> None:
+        super().__init__(f"daily code limit per {scope} reached until {until.isoformat()}")
+        self.scope = scope  # "phone" | "conversation"
+        self.until = until
+
+
 @dataclass(frozen=True)
 class CodeSent:
     phone: str
@@ -94,13 +104,17 @@ class VerificationService:
         self.clock = clock or (lambda: datetime.now(UTC))
 
     def request_code(self, phone: str, *, conversation_id: str) -> CodeSent:
-        """Send a fresh code to ``phone``; raises UnknownSubscriber, PhoneLocked or ResendTooSoon."""
+        """Send a fresh code to ``phone`` for ``conversation_id``.
+
+        Raises UnknownSubscriber, PhoneLocked, ResendTooSoon or DailyLimitReached. A new code
+        replaces the old one but keeps the count of wrong codes: failures are per phone.
+        """
         now = self.clock()
         s = self.settings
         with session_scope(self.session_factory) as session:
             if session.get(Subscriber, phone) is None:
                 raise UnknownSubscriber(phone)
-            otp = session.get(OtpCode, phone)
+            otp = session.get(OtpCode, phone, with_for_update=True)
             if otp is None:
                 otp = OtpCode(phone=phone, attempts=0)
                 session.add(otp)
@@ -114,19 +128,38 @@ class VerificationService:
                 and (now - sent).total_seconds() < s.resend_interval_seconds
             ):
                 raise ResendTooSoon(int(s.resend_interval_seconds - (now - sent).total_seconds()) + 1)
+            self._check_daily_limits(session, phone, conversation_id, now)
             code = "".join(secrets.choice("0123456789") for _ in range(s.code_length))
             otp.salt = secrets.token_hex(16)
             otp.code_hash = _hash(code, otp.salt)
             otp.expires_at = now + timedelta(seconds=s.ttl_seconds)
             otp.sent_at = now
-            otp.attempts = 0
-            otp.locked_until = None
+            otp.locked_until = None  # a past lockout is over (a live one was refused above)
+            session.add(OtpSend(phone=phone, conversation_id=conversation_id, sent_at=now))
             expires = otp.expires_at
         minutes = max(1, s.ttl_seconds // 60)
         self.sms.send(
             phone, f"【客服中心】您的验证码是{code}，{minutes}分钟内有效，请勿告诉他人。", code=code
         )
         return CodeSent(phone, expires)
+
+    def _check_daily_limits(self, session: Session, phone: str, conversation_id: str, now: datetime) -> None:
+        """At most N codes per phone and per conversation in any 24 hours."""
+        since = now - timedelta(hours=24)
+        limits = (
+            ("phone", OtpSend.phone == phone, self.settings.daily_codes_per_phone),
+            (
+                "conversation",
+                OtpSend.conversation_id == conversation_id,
+                self.settings.daily_codes_per_conversation,
+            ),
+        )
+        for scope, condition, limit in limits:
+            sent = session.scalars(
+                select(OtpSend.sent_at).where(condition, OtpSend.sent_at > since).order_by(OtpSend.sent_at)
+            ).all()
+            if len(sent) >= limit:
+                raise DailyLimitReached(scope, sent[len(sent) - limit] + timedelta(hours=24))
 
     def verified_phone(self, conversation_id: str) -> str | None:
         """The phone this conversation verified, or None if it verified none or the proof expired."""
@@ -163,7 +196,7 @@ class VerificationService:
         now = self.clock()
         code = code.strip()
         with session_scope(self.session_factory) as session:
-            otp = session.get(OtpCode, phone)
+            otp = session.get(OtpCode, phone, with_for_update=True)
             if otp is None:
                 raise CodeExpired(phone)
             locked = _aware(otp.locked_until)

@@ -10,12 +10,28 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from accounts.phone import normalize_mobile
-from accounts.verification import CodeExpired, PhoneLocked, UnknownSubscriber, WrongCode
+from accounts.verification import (
+    CodeExpired,
+    DailyLimitReached,
+    PhoneLocked,
+    ResendTooSoon,
+    UnknownSubscriber,
+    WrongCode,
+)
 from actions.common import local_time, verification_service
 from kefu.privacy import mask_phone
 
 VERIFIED = "verified"
 LOCKED = "locked"
+
+
+def resend_text(exc: ResendTooSoon, phone: str) -> str:
+    return f"验证码刚刚已发送至{mask_phone(phone)}，请查看短信；如需重新获取，请{exc.seconds}秒后再试。"
+
+
+def daily_limit_text(exc: DailyLimitReached) -> str:
+    who = "该号码" if exc.scope == "phone" else "本次会话"
+    return f"{who}今日获取验证码的次数已达上限，请在{local_time(exc.until)}后再试，或转人工客服。"
 
 
 class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
@@ -54,6 +70,12 @@ class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
                 text=f"该号码验证失败次数过多，已暂时锁定，请在{local_time(exc.until)}后再试，或转人工客服。"
             )
             return {"verify_phone": phone, "otp_code": LOCKED}
+        except ResendTooSoon as exc:
+            dispatcher.utter_message(text=resend_text(exc, phone))
+            return {"verify_phone": phone, "otp_code": None}
+        except DailyLimitReached as exc:
+            dispatcher.utter_message(text=daily_limit_text(exc))
+            return {"verify_phone": phone, "otp_code": LOCKED}
         dispatcher.utter_message(text=f"验证码已发送至{mask_phone(phone)}，5分钟内有效。")
         return {"verify_phone": phone, "otp_code": None}
 
@@ -89,6 +111,12 @@ class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
                 service.request_code(str(phone), conversation_id=tracker.sender_id)
             except PhoneLocked as exc:
                 dispatcher.utter_message(text=f"该号码已锁定，请在{local_time(exc.until)}后再试。")
+                return {"otp_code": LOCKED}
+            except ResendTooSoon as exc:
+                dispatcher.utter_message(text=f"验证码已失效。{resend_text(exc, str(phone))}")
+                return {"otp_code": None}
+            except DailyLimitReached as exc:
+                dispatcher.utter_message(text=daily_limit_text(exc))
                 return {"otp_code": LOCKED}
             dispatcher.utter_message(
                 text=f"验证码已失效，已重新发送至{mask_phone(str(phone))}，请输入新的验证码。"

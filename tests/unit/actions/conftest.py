@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.common as common
 from accounts.seed import seed_demo_accounts
+from accounts.settings import get_otp_settings
 from kefu.settings import get_common_settings
 
 SAMPLE_TARIFFS = Path(__file__).parents[1] / "tariffs" / "sample_tariffs.yml"
@@ -25,8 +26,11 @@ def services(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("KEFU_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("KEFU_DATABASE_URL", database_url)
     monkeypatch.setenv("KEFU_TARIFFS_PATH", str(SAMPLE_TARIFFS))
+    # verify() runs the real code flow several times a test; the interval has its own tests.
+    monkeypatch.setenv("KEFU_OTP_RESEND_INTERVAL_SECONDS", "0")
     for cached in (
         get_common_settings,
+        get_otp_settings,
         common.session_factory,
         common.verification_service,
         common.ticket_service,
@@ -36,6 +40,7 @@ def services(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
     yield tmp_path
     for cached in (
         get_common_settings,
+        get_otp_settings,
         common.session_factory,
         common.verification_service,
         common.ticket_service,

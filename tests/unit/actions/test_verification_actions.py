@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 import actions.common as common
+from accounts.settings import get_otp_settings
 from actions.account import ActionAccountRequest
 from actions.verification import ValidateVerificationForm
 from tests.unit.actions.conftest import DOMAIN, make_tracker, outbox_code, texts, user_event, verify
@@ -126,3 +128,36 @@ async def test_validate_otp_code_text_that_is_not_a_code_uses_no_try(services, d
         assert form.validate_otp_code("取消", dispatcher, tracker, DOMAIN) == {"otp_code": None}
     assert "6位数字验证码" in texts(dispatcher)
     assert form.validate_otp_code(code, dispatcher, tracker, DOMAIN)["otp_code"] == "verified"
+
+
+async def test_new_code_does_not_reset_wrong_codes_and_the_lockout_is_explained(services, dispatcher) -> None:
+    form = ValidateVerificationForm()
+    tracker = make_tracker({"verify_phone": "13800138000"})
+    form.validate_verify_phone("13800138000", dispatcher, make_tracker(), DOMAIN)
+    wrong = "000000" if outbox_code(services, "13800138000") != "000000" else "111111"
+    assert form.validate_otp_code(wrong, dispatcher, tracker, DOMAIN) == {"otp_code": None}
+    assert form.validate_otp_code(wrong, dispatcher, tracker, DOMAIN) == {"otp_code": None}
+    assert form.validate_verify_phone("13800138000", dispatcher, make_tracker(), DOMAIN) == {
+        "verify_phone": "13800138000",
+        "otp_code": None,
+    }
+    wrong = "000000" if outbox_code(services, "13800138000") != "000000" else "111111"
+    assert form.validate_otp_code(wrong, dispatcher, tracker, DOMAIN) == {"otp_code": "locked"}
+    last = dispatcher.messages[-1]["text"]
+    assert last.startswith("验证码错误次数过多，为保护账户安全，该号码已锁定至") and last.endswith("。")
+
+
+async def test_a_second_code_too_soon_is_refused_with_the_wait(services, dispatcher, monkeypatch) -> None:
+    monkeypatch.setenv("KEFU_OTP_RESEND_INTERVAL_SECONDS", "60")
+    get_otp_settings.cache_clear()
+    common.verification_service.cache_clear()
+    form = ValidateVerificationForm()
+    form.validate_verify_phone("13800138000", dispatcher, make_tracker(), DOMAIN)
+    again = CollectingDispatcher()
+    result = form.validate_verify_phone("13800138000", again, make_tracker(), DOMAIN)
+    assert result == {"verify_phone": "13800138000", "otp_code": None}
+    text = texts(again)
+    assert text.startswith("验证码刚刚已发送至138****8000，请查看短信；如需重新获取，请") and text.endswith(
+        "秒后再试。"
+    )
+    assert len((services / "sms_outbox.jsonl").read_text(encoding="utf-8").splitlines()) == 1
