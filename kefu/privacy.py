@@ -29,7 +29,9 @@ _ID18_RE = re.compile(
 )
 _ID15_RE = re.compile(f"{_NOT_DIGIT_BEFORE}({_D}{{6}}){_D}{{6}}({_D}{{3}}){_NOT_DIGIT_AFTER}")
 # Bank cards: 16-19 digits, contiguous or in groups separated by single spaces/hyphens.
-_CARD_RE = re.compile(f"{_NOT_DIGIT_BEFORE}{_D}(?:{_SEP}?{_D}){{11,14}}({_SEP}?{_D}{{4}}){_NOT_DIGIT_AFTER}")
+_CARD_RE = re.compile(
+    f"{_NOT_DIGIT_BEFORE}{_D}(?:{_SEP}?{_D}){{11,14}}((?:{_SEP}?{_D}){{4}}){_NOT_DIGIT_AFTER}"
+)
 # Mainland mobile numbers, optionally +86 / 86 prefixed, contiguous or as 3-4-4 groups.
 _PHONE_RE = re.compile(
     f"{_NOT_DIGIT_BEFORE}((?:[+\uff0b]?[8\uff18][6\uff16]{_SEP}?)?[1\uff11][3-9\uff13-\uff19]{_D})"
@@ -54,7 +56,7 @@ def mask_phone(phone: str) -> str:
 
 
 def _keep_last4(match: re.Match[str]) -> str:
-    tail = re.sub(f"^{_SEP}", "", match.group(1))
+    tail = re.sub(_SEP, "", match.group(1))
     return "**** **** **** " + tail
 
 
