@@ -17,6 +17,7 @@ from accounts.verification import VerificationService
 from kefu.db import make_engine, make_session_factory
 from kefu.settings import get_common_settings
 from tariffs.catalogue import Catalogue, get_catalogue
+from tickets import TicketService
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _lock = threading.Lock()
@@ -48,10 +49,8 @@ def account_service() -> AccountService:
 
 
 @lru_cache(maxsize=1)
-def ticket_service() -> Any:
+def ticket_service() -> TicketService:
     """The tickets package's TicketService on the shared database."""
-    from tickets.service import TicketService
-
     return TicketService(session_factory())
 
 

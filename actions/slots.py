@@ -23,7 +23,6 @@ _ADDRESS_PART_RE = re.compile(
     r"(?:[\u4e00-\u9fa5A-Za-z0-9\-]{1,12}?(?:大街|路|街|道|巷|胡同|里|村|镇|乡|小区|花园|家园|公寓|"
     r"大厦|广场|苑|园区|园|院|号楼|楼|栋|幢|座|单元|号|室|层))+(?:[0-9A-Za-z\-]{1,6}(?:室|号)?)?"
 )
-CANCEL_WORDS = ("取消", "算了", "不办了", "不用了", "退出", "不要了")
 
 FAULT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("宽带断网", ("断网", "上不了网", "连不上", "没网", "宽带坏", "光猫", "断了")),
@@ -85,10 +84,6 @@ def normalize_fault_type(text: str) -> str | None:
         return label
     cleaned = text.strip()
     return cleaned if len(cleaned) >= 2 else None
-
-
-def is_cancel(text: str) -> bool:
-    return text.strip().rstrip("吧。!！") in CANCEL_WORDS
 
 
 # A correction names the field and the new value: "电话改成139…", "地址写错了，是朝阳区…".

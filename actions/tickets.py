@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -22,6 +21,7 @@ from actions.slots import (
     normalize_fault_type,
     parse_correction,
 )
+from tickets import IncidentInfo, InvalidTicketData, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +276,7 @@ def _channel(tracker: Tracker) -> str:
     return str(tracker.get_latest_input_channel() or "rest")
 
 
-def describe_ticket(view: Any, what: str) -> str:
+def describe_ticket(view: TicketView, what: str) -> str:
     """The confirmation customers get: number, department, deadline and what happens next."""
     text = (
         f"已为您登记{what}，工单号：{view.id}。\n"
@@ -284,21 +284,16 @@ def describe_ticket(view: Any, what: str) -> str:
         f"预计处理时限：{local_time(view.due_at)}前（北京时间）\n"
         "接下来工作人员会通过您留的电话与您联系；您可以随时说“查工单”查看进度。"
     )
-    if getattr(view, "merged_into_existing", False):
+    if view.merged_into_existing:
         text = f"您反映的问题已有处理中的工单{view.id}，本次信息已补充到该工单，我们会加急处理。\n" + text
-    incident = getattr(view, "incident", None)
-    if incident:
-        text += f"\n另外提醒您：您所在区域目前有已知的网络故障正在抢修（{_incident_text(incident)}），修复后将自动恢复。"  # noqa: E501
+    if view.incident:
+        text += f"\n另外提醒您：您所在区域目前有已知的网络故障正在抢修（{_incident_text(view.incident)}），修复后将自动恢复。"  # noqa: E501
     return text
 
 
-def _incident_text(incident: Any) -> str:
+def _incident_text(incident: IncidentInfo) -> str:
     """The outage sentence from the tickets service, with the expected fix time."""
-    text = str(getattr(incident, "summary", "") or getattr(incident, "title", "") or "区域网络故障")
-    fix = getattr(incident, "expected_fix_at", None)
-    if isinstance(fix, datetime):
-        text += f"，预计{local_time(fix)}前恢复"
-    return text
+    return f"{incident.summary or incident.title}，预计{local_time(incident.expected_fix_at)}前恢复"
 
 
 class _SubmitAction(Action, ABC):  # type: ignore[misc]
@@ -325,12 +320,10 @@ class _SubmitAction(Action, ABC):  # type: ignore[misc]
                 conversation_id=tracker.sender_id,
                 **fields,
             )
-        except Exception as exc:
-            if type(exc).__name__ == "InvalidTicketData":
-                dispatcher.utter_message(
-                    text=f"抱歉，工单没有提交成功：{getattr(exc, 'message_zh', exc)}。请重新发起。"
-                )
-                return _reset_form()
+        except InvalidTicketData as exc:
+            dispatcher.utter_message(text=f"抱歉，工单没有提交成功：{exc.message_zh}。请重新发起。")
+            return _reset_form()
+        except Exception:
             log.exception("opening a %s ticket failed", self.category)
             dispatcher.utter_message(
                 text="抱歉，工单系统暂时无法登记，您的信息没有丢失。我为您转接人工客服继续处理。",
@@ -339,7 +332,7 @@ class _SubmitAction(Action, ABC):  # type: ignore[misc]
             return _reset_form()
         dispatcher.utter_message(text=describe_ticket(view, self.what))
         events: list[EventType] = [*_reset_form(), SlotSet("last_ticket_id", view.id)]
-        reason = escalation_reason(tracker, merged=bool(getattr(view, "merged_into_existing", False)))
+        reason = escalation_reason(tracker, merged=view.merged_into_existing)
         if reason and self.category == "complaint":
             dispatcher.utter_message(
                 text="您的投诉我们非常重视，正在为您转接人工客服…",

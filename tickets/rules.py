@@ -97,7 +97,6 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
 # Customer feedback after an emergency is answered within 24 h (7.4): the follow-up of a
 # reopened ticket uses the urgent fault target.
 REOPEN_RESOLUTION = Target(24, H)
-REOPEN_SOURCE = "7.4"
 
 
 @dataclass(frozen=True)

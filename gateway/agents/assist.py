@@ -17,7 +17,7 @@ from gateway.rasa_client import RasaClient, RasaUnavailable
 from kefu.privacy import mask_phone, mask_sensitive
 
 if TYPE_CHECKING:
-    from tickets.service import TicketService
+    from tickets import TicketService
 
 log = logging.getLogger(__name__)
 PHONE_SLOTS = ("verified_phone", "contact_phone", "verify_phone", "phone_number")

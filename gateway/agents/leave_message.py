@@ -20,7 +20,7 @@ from gateway.conversations import ConversationInfo, ConversationStore
 from kefu.privacy import mask_sensitive
 
 if TYPE_CHECKING:
-    from tickets.service import TicketService
+    from tickets import TicketService
 
 log = logging.getLogger(__name__)
 PHONE_RE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)")
