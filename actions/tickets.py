@@ -12,8 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from accounts.phone import normalize_mobile
 from actions.common import local_time, ticket_service
+from actions.customer_text import latest_text
 from actions.handoff import escalation_reason, handoff_payload
-from actions.slots import (
+from tickets import IncidentInfo, InvalidTicketData, TicketView
+from tickets.intake import (
     address_answer,
     extract_address,
     extract_district,
@@ -21,7 +23,6 @@ from actions.slots import (
     normalize_fault_type,
     parse_correction,
 )
-from tickets import IncidentInfo, InvalidTicketData, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,6 @@ def _display(tracker: Tracker, field: str) -> str:
     return str(tracker.get_slot(field) or "")
 
 
-def _latest_text(tracker: Tracker) -> str:
-    """The customer's whole last message (slot values may be only a piece of it)."""
-    return str((tracker.latest_message or {}).get("text") or "")
-
-
 def _last_valid_phone(tracker: Tracker) -> str | None:
     for event in reversed(tracker.events):
         if event.get("event") == "slot" and event.get("name") == "contact_phone":
@@ -99,7 +95,7 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
             return {"contact_phone": _last_valid_phone(tracker)}
         if phone is None:
             # The whole message, not the value: the NLU may have taken "502" out of it as a number.
-            text = _latest_text(tracker) or str(value or "")
+            text = latest_text(tracker) or str(value or "")
             district = extract_district(text) if "district" in FORM_FIELDS[self.form] else None
             if district is not None:
                 # The customer answered with the address first: keep it, then ask for the phone.
@@ -120,7 +116,7 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
         if district is None:
             dispatcher.utter_message(text="请告诉我具体在哪个区（如：海淀区），以及详细地址。")
             return {"district": None}
-        latest = _latest_text(tracker)
+        latest = latest_text(tracker)
         # The NLU hands over just the district entity (「海淀区」); the street is in the message.
         from_entity = len(text) <= len(district) and district in latest
         requested = tracker.get_slot("requested_slot")
@@ -214,7 +210,7 @@ class ValidateFaultForm(_TicketFormValidation):
         """「家里宽带断了两天了」 already says what is broken: do not ask 「是什么故障？」 again."""
         if tracker.get_slot("fault_type") or tracker.get_slot("requested_slot") == "fault_type":
             return {}
-        label = known_fault_type(_latest_text(tracker))
+        label = known_fault_type(latest_text(tracker))
         return {"fault_type": label} if label else {}
 
 
