@@ -14,10 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from accounts.business import BUSINESS_REQUIREMENTS, describe_requirement
 from accounts.service import AccountError, AccountSummary, NotAPlan, SamePlan, UnknownOffer
 from actions.common import HUMAN_BUTTON, account_service, catalogue, local_time, ticket_service
-from actions.tickets import describe_ticket
 from kefu.privacy import mask_phone
 from tariffs import format as fmt
 from tickets import OPEN_STATUSES
+from tickets.forms import describe_ticket
 
 log = logging.getLogger(__name__)
 
