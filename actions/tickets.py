@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from accounts.phone import normalize_mobile
-from actions.common import ticket_service
+from actions.common import ticket_service, verification_service
 from actions.customer_text import latest_text
 from actions.handoff import escalation_reason, handoff_payload
 from tickets import InvalidTicketData
@@ -253,16 +253,20 @@ class _SubmitAction(Action, ABC):  # type: ignore[misc]
             return _reset_form()
         form = FORMS[self.form]
         request = form.request(tracker.slots)
+        phone = str(tracker.get_slot("contact_phone"))
+        # Verified means the server's record for this conversation, never a slot (finding 4).
+        verified = verification_service().verified_phone(tracker.sender_id) == normalize_mobile(phone)
         try:
             view = ticket_service().open_ticket(
                 category=request.category,
                 type=request.type,
-                phone=str(tracker.get_slot("contact_phone")),
+                phone=phone,
                 channel=_channel(tracker),
                 conversation_id=tracker.sender_id,
                 description=request.description,
                 details=request.details,
                 district=request.district,
+                verified=verified,
             )
         except InvalidTicketData as exc:
             dispatcher.utter_message(text=f"抱歉，工单没有提交成功：{exc.message_zh}。请重新发起。")

@@ -94,6 +94,7 @@ def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Ser
             rasa_port,
             # "/" needs no token and answers only once the model is loaded (before_server_start).
             "/",
+            startup_timeout=600.0,  # loading the model takes minutes on a busy machine
         ),
         Service(
             "gateway",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tickets.core import CUSTOMER, category_of, parse_severity, phone_key, record_event
 from tickets.errors import InvalidRating, InvalidTicketData, InvalidTransition, NotTicketOwner
-from tickets.incidents import IncidentOperations
+from tickets.incidents import VERIFIED_KEY, IncidentOperations, is_trusted_report
 from tickets.models import Ticket, TicketComment
 from tickets.rules import CATEGORY_LABELS, DEPARTMENT_LABELS, SEVERITY_PRIORITY, Category
 from tickets.state_machine import OPEN_STATUSES, Status
@@ -34,6 +34,7 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
         district: str | None = None,
         severity: str | None = None,
         actor: str = CUSTOMER,
+        verified: bool = False,
     ) -> TicketView:
         """Open a ticket, or add the report to the customer's open ticket for the same problem.
 
@@ -44,6 +45,11 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
         The result has ``merged_into_existing=True`` when the report joined an open ticket, and
         ``incident`` set when the district has a known outage (then the ticket is linked to it).
         Raises ``InvalidTicketData`` for an unknown category/severity, a bad phone or empty text.
+
+        ``verified``: the reporter proved in this conversation that they hold ``phone`` (SMS code;
+        ``accounts.verification.VerificationService.verified_phone``). Only then may a report join
+        (and so reveal) that number's open ticket, and only verified reports (or staff's) count
+        towards opening an area incident: anyone can type someone else's number.
         """
         cat = category_of(category)
         ttype = self.rules.resolve_type(cat, type)
@@ -58,11 +64,13 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
         if type and type != ttype.code:
             extra.setdefault("type_text", type)
         district = (district or "").strip() or None
+        trusted = is_trusted_report(actor, verified)
+        extra[VERIFIED_KEY] = trusted
 
         def work(session: Session) -> tuple[str, bool]:
             now = self._clock()
             lock_key(session, f"phone:{digits}")
-            existing = self._find_duplicate(session, digits, cat, ttype.code, now)
+            existing = self._find_duplicate(session, digits, cat, ttype.code, now) if trusted else None
             if existing is not None:
                 existing.report_count += 1
                 existing.details = {**existing.details, "repeat_reports": existing.report_count}

@@ -7,13 +7,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tickets.core import SYSTEM, TicketCore, record_event
+from tickets.core import CUSTOMER, SYSTEM, TicketCore, record_event
 from tickets.errors import IncidentNotFound, TicketError
 from tickets.models import Incident, Ticket
 from tickets.rules import SEVERITY_PRIORITY, Category, Severity
 from tickets.state_machine import OPEN_STATUSES, Status
 from tickets.unit_of_work import lock_key
 from tickets.views import IncidentInfo, TicketView, incident_view
+
+# details[VERIFIED_KEY] of a ticket: its reporter proved the phone (or staff opened it).
+VERIFIED_KEY = "reporter_verified"
+
+
+def is_trusted_report(actor: str, verified: bool) -> bool:
+    """A report may merge and counts towards an outage if the phone was verified or staff filed it."""
+    return verified or actor != CUSTOMER
 
 
 class IncidentOperations(TicketCore):
@@ -81,7 +89,9 @@ class IncidentOperations(TicketCore):
                     Ticket.status.in_([s.value for s in OPEN_STATUSES]),
                 )
             ).all()
-            if len({t.phone for t in recent}) < self.settings.incident_threshold:
+            # Distinct verified subscribers: three invented reports must not announce an outage.
+            reporters = {t.phone for t in recent if (t.details or {}).get(VERIFIED_KEY)}
+            if len(reporters) < self.settings.incident_threshold:
                 return
             rule = self.rules.deadline(Category.FAULT, Severity.II)
             incident = Incident(

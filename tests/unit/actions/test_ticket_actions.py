@@ -137,14 +137,39 @@ async def test_action_check_ticket_resolved_ticket_asks_for_rating_and_accepts_i
     assert ticket_service().get(ticket_id).rating == 5
 
 
+async def _report(dispatcher, phone: str, sender: str) -> list:
+    tracker = make_tracker({**FAULT, "contact_phone": phone}, sender_id=sender)
+    return await ActionSubmitFault().run(dispatcher, tracker, DOMAIN)
+
+
 async def test_action_submit_fault_tells_reporter_about_known_district_outage(services, dispatcher) -> None:
     from actions.common import ticket_service
 
     threshold = ticket_service().settings.incident_threshold
-    for i in range(threshold + 1):
+    phones = ["13800138000", "13900139000", "13700137000", "13600136000", "15000150000"][: threshold + 1]
+    for n, phone in enumerate(phones):  # distinct subscribers, each verified in their own chat
+        verify(services, phone, sender_id=f"reporter-{n}")
         said = type(dispatcher)()
-        await _open_fault(said, f"1370000{i:04d}")
+        await _report(said, phone, f"reporter-{n}")
     assert "已知的网络故障" in texts(said)
+
+
+async def test_invented_reports_open_no_outage(services, dispatcher) -> None:
+    for n in range(4):
+        said = type(dispatcher)()
+        await _report(said, f"1370000{n:04d}", "one-stranger")
+    assert "已知的网络故障" not in texts(said)
+
+
+async def test_report_for_someone_elses_phone_does_not_reveal_their_ticket(services, dispatcher) -> None:
+    verify(services, "13800138000", sender_id="owner")
+    await _report(dispatcher, "13800138000", "owner")
+    own = re.search(r"工单号：(TK[\d-]+)", texts(dispatcher)).group(1)
+    stranger = type(dispatcher)()
+    await _report(stranger, "13800138000", "stranger")
+    said = texts(stranger)
+    assert own not in said and "已有处理中的工单" not in said
+    assert said.startswith("已为您登记故障报修工单，工单号：TK")
 
 
 def test_number_inside_an_address_does_not_replace_the_phone_given_before(dispatcher) -> None:

@@ -14,8 +14,10 @@ def report_fault(
     fault: str = "宽带断网",
     district: str | None = "海淀区",
     text: str = "家里宽带从早上开始就上不了网",
+    verified: bool = True,
     **kwargs: Any,
 ) -> TicketView:
+    """A fault report; ``verified``: the reporter proved the phone in the conversation (SMS code)."""
     return service.open_ticket(
         category="fault",
         type=fault,
@@ -25,5 +27,6 @@ def report_fault(
         description=text,
         details={"address": f"{district or ''}某小区3号楼"},
         district=district,
+        verified=verified,
         **kwargs,
     )

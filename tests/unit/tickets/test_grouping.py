@@ -91,3 +91,29 @@ def test_resolving_incident_resolves_and_notifies_its_tickets(
     assert sorted(told) == sorted((t.id, "incident_resolved") for t in tickets)
     assert service.pending_rating("13800000001")[0].id == tickets[1].id
     assert service.known_incident("海淀区") is None
+
+
+def test_unverified_report_for_someone_elses_phone_does_not_join_their_ticket(service: TicketService) -> None:
+    own = report_fault(service, district=None)
+    stranger = report_fault(service, district=None, text="他家断网了", verified=False)
+    assert stranger.id != own.id and not stranger.merged_into_existing
+    assert [c.text for c in service.get(own.id).comments if "他家断网了" in c.text] == []
+    assert service.get(own.id).report_count == 1
+
+
+def test_three_invented_reports_open_no_incident(service: TicketService) -> None:
+    views = [
+        report_fault(service, phone, verified=False)
+        for phone in ("13800138000", "13900139000", "13700137000")
+    ]
+    assert all(v.incident is None for v in views)
+    assert service.list_incidents() == []
+
+
+def test_only_distinct_verified_reporters_count_towards_an_incident(service: TicketService) -> None:
+    report_fault(service, "13800138000")
+    report_fault(service, "13900139000")
+    report_fault(service, "13700137000", verified=False)
+    assert service.list_incidents() == []
+    third = report_fault(service, "13600136000")
+    assert third.incident is not None and len(service.list_incidents()) == 1
