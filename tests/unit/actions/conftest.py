@@ -16,6 +16,19 @@ from kefu.settings import get_common_settings
 
 SAMPLE_TARIFFS = Path(__file__).parents[1] / "tariffs" / "sample_tariffs.yml"
 DOMAIN: dict[str, Any] = {}
+# The slots the ticket forms fill, as the tests expect them to be cleared.
+FORM_SLOT_NAMES = [
+    "contact_phone",
+    "district",
+    "address",
+    "preferred_time",
+    "form_confirmed",
+    "fault_type",
+    "fault_since",
+    "issue_detail",
+    "desired_remedy",
+    "business_type",
+]
 _CACHED = (get_common_settings, common.session_factory, common.verification_service, common.ticket_service)
 
 

@@ -10,21 +10,9 @@ from actions.fallback import ActionFallback
 from actions.handoff import ActionHandoff
 from actions.tariffs import ActionAnswerTariff
 from actions.tickets import ActionAskFormConfirmed, ActionFormCancelled, ValidateFaultForm
-from tests.unit.actions.conftest import DOMAIN, make_tracker, said, texts, user_event
+from tests.unit.actions.conftest import DOMAIN, FORM_SLOT_NAMES, make_tracker, said, texts, user_event
 
 VERIFIED = {"verified_phone": "13800138000"}
-FORM_SLOT_NAMES = [
-    "contact_phone",
-    "district",
-    "address",
-    "preferred_time",
-    "form_confirmed",
-    "fault_type",
-    "fault_since",
-    "issue_detail",
-    "desired_remedy",
-    "business_type",
-]
 
 
 def _request(text: str, intent: str) -> list[dict]:

@@ -16,7 +16,7 @@ from actions.tickets import (
     ValidateFaultForm,
 )
 from kefu.settings import get_common_settings
-from tests.unit.actions.conftest import DOMAIN, make_tracker, said, texts, user_event
+from tests.unit.actions.conftest import DOMAIN, FORM_SLOT_NAMES, make_tracker, said, texts, user_event
 from tickets.forms import local_time
 
 FAULT = {
@@ -30,20 +30,7 @@ FAULT = {
 }
 COMPLAINT = {"contact_phone": "13800138000", "desired_remedy": "退钱", "form_confirmed": "yes"}
 # Every form slot but the phone is cleared after a submission (the phone is kept for the next form).
-RESET = [
-    SlotSet(name, None)
-    for name in (
-        "district",
-        "address",
-        "preferred_time",
-        "form_confirmed",
-        "fault_type",
-        "fault_since",
-        "issue_detail",
-        "desired_remedy",
-        "business_type",
-    )
-]
+RESET = [SlotSet(name, None) for name in FORM_SLOT_NAMES if name != "contact_phone"]
 NEXT_STEPS = "接下来工作人员会通过您留的电话与您联系；您可以随时说“查工单”查看进度。"
 
 
