@@ -13,22 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.common as common
 from accounts.seed import seed_demo_accounts
 from kefu.settings import get_common_settings
+from tickets.forms import FORM_SLOTS
 
 SAMPLE_TARIFFS = Path(__file__).parents[1] / "tariffs" / "sample_tariffs.yml"
 DOMAIN: dict[str, Any] = {}
-# The slots the ticket forms fill, as the tests expect them to be cleared.
-FORM_SLOT_NAMES = [
-    "contact_phone",
-    "district",
-    "address",
-    "preferred_time",
-    "form_confirmed",
-    "fault_type",
-    "fault_since",
-    "issue_detail",
-    "desired_remedy",
-    "business_type",
-]
+FORM_SLOT_NAMES = list(FORM_SLOTS)  # the forms' slots, in the order the actions clear them
 _CACHED = (get_common_settings, common.session_factory, common.verification_service, common.ticket_service)
 
 
