@@ -14,10 +14,18 @@ import actions.common as common
 from accounts.seed import seed_demo_accounts
 from accounts.settings import get_otp_settings
 from kefu.settings import get_common_settings
+from tickets.forms import FORM_SLOTS
 
 SAMPLE_TARIFFS = Path(__file__).parents[1] / "tariffs" / "sample_tariffs.yml"
 DOMAIN: dict[str, Any] = {}
-_CACHED = (get_common_settings, common.session_factory, common.verification_service, common.ticket_service)
+FORM_SLOT_NAMES = list(FORM_SLOTS)  # the forms' slots, in the order the actions clear them
+_CACHED = (
+    get_common_settings,
+    get_otp_settings,
+    common.session_factory,
+    common.verification_service,
+    common.ticket_service,
+)
 
 
 @pytest.fixture
@@ -28,23 +36,14 @@ def services(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("KEFU_TARIFFS_PATH", str(SAMPLE_TARIFFS))
     # verify() runs the real code flow several times a test; the interval has its own tests.
     monkeypatch.setenv("KEFU_OTP_RESEND_INTERVAL_SECONDS", "0")
-    for cached in (
-        get_common_settings,
-        get_otp_settings,
-        common.session_factory,
-        common.verification_service,
-        common.ticket_service,
-    ):
-        cached.cache_clear()
+    _clear_caches()
     seed_demo_accounts(database_url)
     yield tmp_path
-    for cached in (
-        get_common_settings,
-        get_otp_settings,
-        common.session_factory,
-        common.verification_service,
-        common.ticket_service,
-    ):
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    for cached in _CACHED:
         cached.cache_clear()
 
 
@@ -85,6 +84,20 @@ def make_tracker(
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
+
+
+def said(text: str, buttons: list[dict[str, Any]] | None = None, custom: dict[str, Any] | None = None):
+    """One message exactly as ``CollectingDispatcher.utter_message`` records it."""
+    return {
+        "text": text,
+        "buttons": buttons or [],
+        "elements": [],
+        "custom": custom or {},
+        "template": None,
+        "response": None,
+        "image": None,
+        "attachment": None,
+    }
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:
