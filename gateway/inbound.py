@@ -19,7 +19,8 @@ MAX_SEQ = 2**31 - 1
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
-def _storable(value: str) -> bool:
+def storable(value: str) -> bool:
+    """False for text the database cannot hold (lone surrogates, NUL)."""
     return _UNSTORABLE.search(value) is None
 
 
@@ -27,7 +28,7 @@ def check_text(text: object, max_chars: int) -> str:
     """The customer's text, stripped; ``ApiError`` if it is no text anyone can answer."""
     if not isinstance(text, str):
         raise ApiError(422, "invalid_text", "消息内容必须是文字", "The message text must be a string")
-    if not _storable(text):
+    if not storable(text):
         raise ApiError(
             422,
             "invalid_text",
@@ -57,7 +58,7 @@ def check_client_msg_id(value: object) -> str | None:
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise ApiError(422, "invalid_client_msg_id", "消息编号格式错误", "client_msg_id must be a string")
     text = str(value)
-    if len(text) > 64 or not _storable(text) or not text.isprintable():
+    if len(text) > 64 or not storable(text) or not text.isprintable():
         raise ApiError(
             422,
             "invalid_client_msg_id",
