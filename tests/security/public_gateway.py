@@ -25,6 +25,7 @@ from tests.conftest import free_port
 from tests.integration.channel_fixtures import ChannelStack, start_stack
 
 PASSWORD = "correct-horse-9"
+TICKETS_TOKEN = "tickets-token-0123456789"
 
 
 def start_public_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[ChannelStack]:
@@ -79,9 +80,22 @@ class GatewayProcess:
     database_url: str
 
 
-@pytest.fixture
-def gateway_process(tmp_path: Path) -> Iterator[GatewayProcess]:
-    """The gateway as `make run` starts it (its argv from ``kefu.supervisor``), with two agents."""
+# Fewer than the default 20, so the spraying test needs fewer slow (argon2) password checks.
+FAILURES_PER_IP = 8
+
+
+def client_from(ip: str) -> httpx.Client:
+    """An HTTP client whose requests come from another loopback address (its own rate limits)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=ip), timeout=60)
+
+
+@pytest.fixture(scope="module")
+def gateway_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """The gateway as `make run` starts it (its argv from ``kefu.supervisor``), with two agents.
+
+    Tests that sign in share it: each sends from its own loopback address (``client_from``).
+    """
+    tmp_path = tmp_path_factory.mktemp("gateway-process")
     settings = CommonSettings(
         var_dir=tmp_path,
         rasa_url=f"http://127.0.0.1:{free_port()}",  # no bot: sign-in does not need one
@@ -93,7 +107,13 @@ def gateway_process(tmp_path: Path) -> Iterator[GatewayProcess]:
     create_agent(settings.database_url, "zhao", role="supervisor")
     [gateway] = [s for s in build_services(settings) if s.name == "gateway"]
     env = service_env(settings)
-    env.update({"KEFU_LOAD_KNOWLEDGE_BASE": "false", "KEFU_TICKETS_API_TOKEN": "tickets-token-123"})
+    env.update(
+        {
+            "KEFU_LOAD_KNOWLEDGE_BASE": "false",
+            "KEFU_TICKETS_API_TOKEN": TICKETS_TOKEN,
+            "KEFU_AUTH_MAX_LOGIN_FAILURES_PER_IP": str(FAILURES_PER_IP),
+        }
+    )
     env.pop("FORWARDED_ALLOW_IPS", None)
     log = (tmp_path / "gateway.log").open("wb")
     proc = subprocess.Popen(gateway.argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=os.getcwd())
