@@ -34,7 +34,7 @@ class CustomerTokens:
     def verify(self, conversation_id: str, token: str | None) -> bool:
         if not token or len(token) > 128:
             return False
-        return hmac.compare_digest(self.issue(conversation_id), token)
+        return hmac.compare_digest(self.issue(conversation_id).encode(), token.encode("utf-8", "replace"))
 
 
 def load_key(secret: str, var_dir: Path) -> bytes:

@@ -24,6 +24,11 @@ def storable(value: str) -> bool:
     return _UNSTORABLE.search(value) is None
 
 
+def clean_channel_text(text: str) -> str:
+    """A platform's message (signed, so not refused): what cannot be stored becomes U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def check_text(text: object, max_chars: int) -> str:
     """The customer's text, stripped; ``ApiError`` if it is no text anyone can answer."""
     if not isinstance(text, str):

@@ -29,7 +29,8 @@ def signature_ok(settings: WechatSettings, sig: str | None, timestamp: str | Non
     token = settings.token.get_secret_value()
     if not token or not sig or timestamp is None or nonce is None:
         return False
-    return hmac.compare_digest(signature(token, timestamp, nonce), sig.lower())
+    # Bytes: compare_digest refuses non-ASCII str, and the query string is the caller's choice.
+    return hmac.compare_digest(signature(token, timestamp, nonce).encode(), sig.lower().encode())
 
 
 @dataclass(frozen=True)

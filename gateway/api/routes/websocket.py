@@ -131,7 +131,8 @@ async def _read_client(websocket: WebSocket, chat_router: ConversationRouter, co
             data = raw.get("text")
             if data is None:
                 data = raw.get("bytes") or b""
-            if len(data) > settings.ws_max_frame_bytes:
+            size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
+            if size > settings.ws_max_frame_bytes:
                 await websocket.close(code=1009, reason="frame too large")
                 return
             if limits.ws_frames.hit(socket_key) > 0:

@@ -24,6 +24,7 @@ from gateway.channels.render import message_text
 from gateway.channels.settings import WechatSettings
 from gateway.channels.wechat import BadXml, encrypted_field, parse_message, signature_ok, text_reply
 from gateway.channels.wechat_crypto import CryptoError, ReplayGuard, WechatCrypto, msg_signature
+from gateway.inbound import clean_channel_text
 from gateway.routing import RouteResult
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ async def wechat_message(request: Request) -> Response:
             return PlainTextResponse("invalid XML", status_code=400)
         token = settings.token.get_secret_value()
         expected = msg_signature(token, q.get("timestamp", ""), q.get("nonce", ""), cipher)
-        if not hmac.compare_digest(q.get("msg_signature", "").lower(), expected):
+        if not hmac.compare_digest(q.get("msg_signature", "").lower().encode(), expected.encode()):
             return _refused("invalid msg_signature")
         try:
             body = crypto.decrypt(cipher).encode()
@@ -105,7 +106,7 @@ async def wechat_message(request: Request) -> Response:
     state = request.app.state
     dispatcher = channels.dispatcher
     info = await anyio.to_thread.run_sync(conversation_for, state.store, "wechat", incoming.from_user)
-    text = incoming.content[: state.settings.max_message_chars]
+    text = clean_channel_text(incoming.content[: state.settings.max_message_chars])
     async with dispatcher.turn(info.id):
         task = asyncio.create_task(
             state.router.handle_customer_message(info.id, text, client_msg_id=f"wx:{incoming.msg_id}"[:64])
