@@ -13,6 +13,7 @@ from gateway.channels.dispatcher import OutboundDispatcher
 from gateway.channels.settings import DeliverySettings, TelegramSettings, WebchatSettings, WechatSettings
 from gateway.channels.telegram import TelegramClient
 from gateway.channels.wechat import WechatClient
+from gateway.channels.wechat_crypto import ReplayGuard, WechatCrypto
 
 
 @dataclass
@@ -25,7 +26,17 @@ class Channels:
     delivery_settings: DeliverySettings = field(default_factory=DeliverySettings)
     telegram: TelegramClient | None = None
     wechat: WechatClient | None = None
+    wechat_replay: ReplayGuard = field(init=False)
+    wechat_crypto: WechatCrypto | None = None
     dispatcher: OutboundDispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        wx = self.wechat_settings
+        self.wechat_replay = ReplayGuard(wx.timestamp_window_seconds)
+        aes_key = wx.encoding_aes_key.get_secret_value()
+        self.wechat_crypto = WechatCrypto(aes_key, wx.app_id) if aes_key else None
+        if wx.require_encryption and self.wechat_crypto is None:
+            raise ValueError("KEFU_WECHAT_REQUIRE_ENCRYPTION needs KEFU_WECHAT_ENCODING_AES_KEY")
 
 
 def install(app: FastAPI) -> None:

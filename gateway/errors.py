@@ -6,6 +6,7 @@ Every 4xx body looks like ``{"error": {"code": "...", "message": "中文 / Engli
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,9 +17,20 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, zh: str, en: str) -> None:
+    def __init__(
+        self, status: int, code: str, zh: str, en: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(en)
         self.status, self.code, self.zh, self.en = status, code, zh, en
+        self.headers = headers
+
+
+def rate_limited(
+    wait: float, zh: str = "发送过于频繁，请稍后再试", en: str = "Too many requests"
+) -> ApiError:
+    """429 with ``Retry-After`` (whole seconds, at least 1)."""
+    seconds = str(max(1, math.ceil(wait)))
+    return ApiError(429, "rate_limited", zh, f"{en}; retry in {seconds} s", {"Retry-After": seconds})
 
 
 def error_body(code: str, zh: str, en: str) -> dict[str, object]:
@@ -45,7 +57,7 @@ _STATUS_TEXT = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.zh, exc.en), status_code=exc.status)
+        return JSONResponse(error_body(exc.code, exc.zh, exc.en), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -22,8 +22,12 @@ from fastapi.staticfiles import StaticFiles
 
 from gateway.api.routes import conversations, health, kb, websocket
 from gateway.conversations import ConversationStore
+from gateway.customer_tokens import HEADER as CUSTOMER_TOKEN_HEADER
+from gateway.customer_tokens import CustomerTokens, load_key
+from gateway.edge import Edge
 from gateway.errors import install_error_handlers
 from gateway.hub import Hub
+from gateway.limits import BodySizeLimit, PublicLimits
 from gateway.rasa_client import RasaClient
 from gateway.routing import ConversationRouter
 from gateway.settings import GatewaySettings, get_gateway_settings
@@ -123,20 +127,28 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_gateway_settings()
+    docs = settings.api_docs  # the API description is for developers, off in production
     app = FastAPI(
         title="kefu gateway",
         description="客服助手网关：网页聊天、渠道接入、人工坐席与工单/知识库接口",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    app.state.limits = PublicLimits(settings)
+    app.state.customer_tokens = CustomerTokens(
+        load_key(settings.customer_token_secret.get_secret_value(), settings.var_dir)
+    )
     app.state.startup_hooks = []
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", CUSTOMER_TOKEN_HEADER],
     )
     for module in (conversations, health, kb, websocket):
         app.include_router(module.router)
@@ -144,6 +156,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.include_router(extra)  # type: ignore[arg-type]
     _install_extensions(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost last: the edge (client address, per-IP rate, headers), then the body-size limit.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        Edge, trusted_proxies=settings.trusted_proxies, requests_per_ip=app.state.limits.requests_per_ip
+    )
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

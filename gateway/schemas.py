@@ -30,6 +30,10 @@ class MessageOut(BaseModel):
 
 class ConversationCreated(BaseModel):
     conversation_id: str
+    customer_token: str = Field(
+        description="The customer's secret for this conversation: send it as X-Customer-Token "
+        "(WebSocket: ?token=) on every later call. Shown once, never to agents."
+    )
 
 
 class MessageIn(BaseModel):

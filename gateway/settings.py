@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from kefu.settings import CommonSettings
 
@@ -26,6 +26,40 @@ class GatewaySettings(CommonSettings):
     allowed_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"],
         description="Sites allowed to embed the web chat (CORS / WebSocket origin check), JSON list.",
+    )
+    # --- the public surface: limits, client address, customer secret (README "Security")
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest HTTP request body; larger ones get 413 unread."
+    )
+    rate_requests_per_ip_minute: int = Field(
+        default=300, ge=1, description="API and WebSocket requests per client IP per minute (429 beyond)."
+    )
+    rate_conversations_per_ip_hour: int = Field(
+        default=30, ge=1, description="New web-chat conversations per client IP per hour (429 beyond)."
+    )
+    rate_messages_per_conversation_minute: int = Field(
+        default=20, ge=1, description="Customer messages per conversation per minute, HTTP and WebSocket."
+    )
+    ws_max_frame_bytes: int = Field(
+        default=16 * 1024, ge=256, description="Largest WebSocket frame a customer may send (closes 1009)."
+    )
+    ws_frames_per_minute: int = Field(
+        default=60, ge=1, description="WebSocket frames one customer socket may send per minute."
+    )
+    rate_limit_max_keys: int = Field(
+        default=100_000, ge=100, description="Rate-limit buckets kept in memory (least recently used out)."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses/networks of reverse proxies whose X-Forwarded-For is believed, JSON list; "
+        "empty: the TCP peer is the client.",
+    )
+    customer_token_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key of the web-chat customer tokens; empty: a random key in var/secrets/.",
+    )
+    api_docs: bool = Field(
+        default=False, description="Serve /docs, /redoc and /openapi.json (off in production)."
     )
 
 

@@ -63,7 +63,7 @@ async def rate_from_form(service: TicketService, conv: ConversationInfo, raw: st
         ticket_id = str(data["ticket_id"])
         score = int(data["score"])
         comment = str(data.get("comment") or "")[:500] or None
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError):  # gateway.inbound refuses these first
         return "评价没有提交成功：评分格式不正确，请重新选择1到5颗星。"
     try:
         await asyncio.to_thread(

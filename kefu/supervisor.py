@@ -109,6 +109,7 @@ def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Ser
                 "--port",
                 str(settings.gateway_port),
                 "--no-access-log",
+                *("--no-proxy-headers", "--ws-max-size", "1048576"),  # XFF: see gateway.edge
             ],
             settings.gateway_host,
             settings.gateway_port,

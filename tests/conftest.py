@@ -7,7 +7,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -45,6 +45,8 @@ class LiveStack:
     supervisor: Supervisor
     settings: CommonSettings
     var_dir: Path
+    # conversation id -> its customer token (sent with every customer call on it)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -54,6 +56,11 @@ class LiveStack:
         data = None if body is None else json.dumps(body).encode()
         req = Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
+        cid = (
+            path.split("/api/conversations/", 1)[-1].split("/", 1)[0] if "/api/conversations/" in path else ""
+        )
+        if cid in self.tokens:
+            req.add_header("X-Customer-Token", self.tokens[cid])
         for key, value in (headers or {}).items():
             req.add_header(key, value)
         try:
@@ -65,6 +72,7 @@ class LiveStack:
     def new_conversation(self) -> str:
         status, body = self.request("POST", "/api/conversations")
         assert status == 201, body
+        self.tokens[str(body["conversation_id"])] = str(body["customer_token"])
         return str(body["conversation_id"])
 
     def say(self, conversation_id: str, text: str) -> dict[str, Any]:
@@ -117,6 +125,9 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     env["KEFU_KB_INDEX_DIR"] = str(INDEX_DIR)
     # Agents answer around the clock in tests; the after-hours path has its own unit tests.
     env["KEFU_HANDOFF_WORKING_HOURS"] = "00:00-24:00"
+    # Every test talks from 127.0.0.1: the per-IP limits have their own tests (tests/security).
+    env["KEFU_RATE_CONVERSATIONS_PER_IP_HOUR"] = "10000"
+    env["KEFU_RATE_REQUESTS_PER_IP_MINUTE"] = "100000"
     env["KEFU_ALLOWED_ORIGINS"] = json.dumps(
         [f"http://127.0.0.1:{gateway_port}", f"http://localhost:{gateway_port}"]
     )

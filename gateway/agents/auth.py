@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -106,6 +107,8 @@ class AgentDirectory:
         self._sessions = session_factory
         self.settings = settings or AuthSettings()
         self._clock = clock or (lambda: datetime.now(UTC))
+        # One gateway process serves the sign-ins; this makes count-then-record one step.
+        self._attempt_lock = threading.Lock()
 
     # ------------------------------------------------------------------ accounts
     def create(
@@ -167,31 +170,31 @@ class AgentDirectory:
     def login(self, username: str, password: str, *, ip: str) -> SignIn:
         """Check the password and open a session.
 
-        Raises ``LoginLocked`` after ``max_login_attempts`` failures of this username from this IP
-        within ``lockout_minutes`` (checked before the password, so guessing is pointless), and
+        Raises ``LoginLocked`` after ``max_login_attempts`` failures of this username from this IP,
+        or ``max_login_failures_per_ip`` failures of any usernames from this IP (password spraying),
+        within ``lockout_minutes``; checked before the password, so guessing is pointless.
         ``InvalidCredentials`` for a wrong password, an unknown or a disabled account.
+
+        The attempt is reserved (recorded as a failure) before the slow password check, under a
+        lock, so parallel guesses cannot all pass the count: only the allowed number are checked.
         """
         name = (username or "").strip()[:64]
-        now = self._clock()
-        window = timedelta(minutes=self.settings.lockout_minutes)
+        ip = ip[:64]
+        attempt_id = self._reserve_attempt(name, ip)
         with session_scope(self._sessions) as session:
-            failures = session.scalars(
-                select(LoginAttempt.at)
-                .where(LoginAttempt.username == name, LoginAttempt.ip == ip, LoginAttempt.at > now - window)
-                .order_by(LoginAttempt.at)
-            ).all()
-            if len(failures) >= self.settings.max_login_attempts:
-                oldest = failures[-self.settings.max_login_attempts]
-                raise LoginLocked(max(1, int((oldest + window - now).total_seconds())))
             agent = session.scalar(select(Agent).where(Agent.username == name))
             if not self._verify(agent, password):
-                session.add(LoginAttempt(username=name, ip=ip[:64], at=now))
-                session.commit()
-                raise InvalidCredentials()
+                raise InvalidCredentials()  # the reserved attempt stays: it is the failure record
             assert agent is not None
+            now = self._clock()
             if _hasher.check_needs_rehash(agent.password_hash):
                 agent.password_hash = _hasher.hash(password)
-            session.execute(delete(LoginAttempt).where(LoginAttempt.username == name, LoginAttempt.ip == ip))
+            session.execute(
+                delete(LoginAttempt).where(
+                    (LoginAttempt.id == attempt_id)
+                    | ((LoginAttempt.username == name) & (LoginAttempt.ip == ip))
+                )
+            )
             token = secrets.token_urlsafe(32)
             expires = now + timedelta(minutes=self.settings.session_ttl_minutes)
             session.add(
@@ -201,12 +204,36 @@ class AgentDirectory:
                     created_at=now,
                     expires_at=expires,
                     revoked=False,
-                    ip=ip[:64],
+                    ip=ip,
                 )
             )
             agent.last_login_at = now
             session.flush()
             return SignIn(token, _info(agent), expires)
+
+    def _reserve_attempt(self, name: str, ip: str) -> int:
+        """Count the recent failures and record this attempt, atomically for this process."""
+        window = timedelta(minutes=self.settings.lockout_minutes)
+        with self._attempt_lock, session_scope(self._sessions) as session:
+            now = self._clock()
+            recent = LoginAttempt.at > now - window
+            limits = (
+                (LoginAttempt.username == name, self.settings.max_login_attempts),
+                (LoginAttempt.ip == ip, self.settings.max_login_failures_per_ip),
+            )
+            for where, limit in limits:
+                stamps = session.scalars(
+                    select(LoginAttempt.at)
+                    .where(where, LoginAttempt.ip == ip, recent)
+                    .order_by(LoginAttempt.at)
+                ).all()
+                if len(stamps) >= limit:
+                    oldest = stamps[-limit]
+                    raise LoginLocked(max(1, int((oldest + window - now).total_seconds())))
+            row = LoginAttempt(username=name, ip=ip, at=now)
+            session.add(row)
+            session.flush()
+            return int(row.id)
 
     def authenticate(self, token: str) -> AgentInfo | None:
         """The active agent a bearer token belongs to, or None (unknown, expired, revoked, disabled)."""

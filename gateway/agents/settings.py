@@ -19,6 +19,12 @@ class AuthSettings(BaseSettings):
     max_login_attempts: int = Field(
         default=5, ge=1, description="Failed sign-ins per username and IP before the sign-in is locked."
     )
+    max_login_failures_per_ip: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one IP, whatever the usernames, before that IP is locked "
+        "(password spraying).",
+    )
     lockout_minutes: int = Field(
         default=15, ge=1, description="How long a sign-in stays locked after too many failures (minutes)."
     )

@@ -43,6 +43,9 @@ def get_ticket_service(request: Request) -> TicketService:
     return service
 
 
+TICKETS_API_PREFIX = "/api/tickets"
+
+
 class StaffPrincipal:
     """Who is calling a staff API (agent console, tickets)."""
 
@@ -56,7 +59,8 @@ def require_staff(request: Request, authorization: Annotated[str | None, Header(
 
     Agent session tokens are checked by the authenticator the agent console installs on
     ``app.state.authenticate`` (if any); the static API token from settings
-    (``KEFU_TICKETS_API_TOKEN``) is accepted as an admin integration token.
+    (``KEFU_TICKETS_API_TOKEN``) is an integration token for the tickets API only
+    (``/api/tickets``): the agent API, the audit log and the console refuse it (403).
     """
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiError(401, "not_authenticated", "未登录或登录已失效", "Not authenticated")
@@ -67,7 +71,14 @@ def require_staff(request: Request, authorization: Annotated[str | None, Header(
         if principal is not None:
             return principal  # type: ignore[no-any-return]
     api_token: str = getattr(request.app.state, "api_token", "") or ""
-    if api_token and secrets.compare_digest(token, api_token):
+    if api_token and secrets.compare_digest(token.encode(), api_token.encode()):
+        if not request.url.path.startswith(TICKETS_API_PREFIX):
+            raise ApiError(
+                403,
+                "token_scope",
+                "该令牌只能用于工单接口",
+                "KEFU_TICKETS_API_TOKEN is valid for /api/tickets only",
+            )
         return StaffPrincipal("api", "admin")
     raise ApiError(401, "invalid_token", "登录凭证无效或已过期", "Invalid or expired token")
 

@@ -44,7 +44,19 @@ class WechatSettings(BaseSettings):
     token: SecretStr = Field(
         default=SecretStr(""), description="Server-URL token configured in the WeChat admin (signatures)."
     )
-    app_id: str = Field(default="", description="Official Account AppID (for the access token).")
+    app_id: str = Field(
+        default="", description="Official Account AppID (access token; checked inside encrypted messages)."
+    )
+    encoding_aes_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="EncodingAESKey (43 characters) of the safe mode (encrypt_type=aes); empty: plaintext.",
+    )
+    require_encryption: bool = Field(
+        default=False, description="Safe mode only: refuse plaintext messages (needs the EncodingAESKey)."
+    )
+    timestamp_window_seconds: int = Field(
+        default=300, ge=30, description="Signed calls older or newer than this are refused (replays)."
+    )
     app_secret: SecretStr = Field(default=SecretStr(""), description="Official Account AppSecret.")
     api_base: str = Field(default="https://api.weixin.qq.com", description="WeChat API base URL.")
     passive_reply_seconds: float = Field(

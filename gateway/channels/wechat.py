@@ -29,7 +29,8 @@ def signature_ok(settings: WechatSettings, sig: str | None, timestamp: str | Non
     token = settings.token.get_secret_value()
     if not token or not sig or timestamp is None or nonce is None:
         return False
-    return hmac.compare_digest(signature(token, timestamp, nonce), sig.lower())
+    # Bytes: compare_digest refuses non-ASCII str, and the query string is the caller's choice.
+    return hmac.compare_digest(signature(token, timestamp, nonce).encode(), sig.lower().encode())
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,26 @@ class BadXml(ValueError):
     """The body is not a WeChat message."""
 
 
-def parse_message(body: bytes) -> IncomingWechat:
+def _root(body: bytes) -> ET.Element:
     if len(body) > MAX_XML_BYTES or b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise BadXml("unsupported XML")
     try:
-        root = ET.fromstring(body)
+        return ET.fromstring(body)
     except ET.ParseError as exc:
         raise BadXml(str(exc)) from None
+
+
+def encrypted_field(body: bytes) -> str:
+    """The ``<Encrypt>`` ciphertext of a safe-mode message."""
+    node = _root(body).find("Encrypt")
+    text = (node.text or "").strip() if node is not None else ""
+    if not text:
+        raise BadXml("missing Encrypt")
+    return text
+
+
+def parse_message(body: bytes) -> IncomingWechat:
+    root = _root(body)
 
     def field(name: str) -> str:
         node = root.find(name)

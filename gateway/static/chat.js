@@ -7,7 +7,10 @@
   var statusEl = document.getElementById("status");
   var typingEl = document.getElementById("typing");
   var KEY = "kefu.conversation";
+  var TOKEN_KEY = "kefu.customer_token"; // the conversation's secret: sent with every call, shown to no one
   var conversationId = localStorage.getItem(KEY);
+  var customerToken = localStorage.getItem(TOKEN_KEY);
+  if (!customerToken) conversationId = null;
   var lastSeq = 0;
   var seen = {};
   var outbox = [];
@@ -128,7 +131,8 @@
 
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(proto + location.host + "/ws/conversations/" + encodeURIComponent(conversationId) + "?after=" + lastSeq);
+    ws = new WebSocket(proto + location.host + "/ws/conversations/" + encodeURIComponent(conversationId) +
+      "?after=" + lastSeq + "&token=" + encodeURIComponent(customerToken));
     ws.onopen = function () {
       retry = 0;
       statusEl.textContent = "在线";
@@ -146,7 +150,14 @@
       } else if (data.type === "error") { typingEl.hidden = true; statusEl.textContent = data.error.message; }
     };
     ws.onclose = function (ev) {
-      if (ev.code === 4404) { localStorage.removeItem(KEY); start(); return; }
+      if (ev.code === 4404 || ev.code === 4401 || ev.code === 4403) {
+        // The conversation expired or its secret no longer holds (key rotated): start a new one.
+        localStorage.removeItem(KEY);
+        localStorage.removeItem(TOKEN_KEY);
+        conversationId = null;
+        start();
+        return;
+      }
       statusEl.textContent = "连接已断开，正在重连…";
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 500 * Math.pow(2, retry - 1));
@@ -156,9 +167,14 @@
   function start() {
     var ready = conversationId
       ? Promise.resolve()
-      : fetch("/api/conversations", { method: "POST" }).then(function (r) { return r.json(); }).then(function (b) {
+      : fetch("/api/conversations", { method: "POST" }).then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status); // e.g. 429: retried below
+          return r.json();
+        }).then(function (b) {
           conversationId = b.conversation_id;
+          customerToken = b.customer_token;
           localStorage.setItem(KEY, conversationId);
+          localStorage.setItem(TOKEN_KEY, customerToken);
         });
     ready.then(connect).catch(function () {
       statusEl.textContent = "无法连接客服，正在重试…";

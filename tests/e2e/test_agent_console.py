@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -45,7 +46,8 @@ def test_customer_reaches_an_agent_and_is_handed_back(live_stack: LiveStack, chr
     try:
         # The customer asks a question, presses 转人工, then writes while queued (script-looking text too).
         customer.goto(live_stack.url + "/")
-        customer.wait_for_function("document.getElementById('status').textContent === '在线'")
+        # Locator waits, not wait_for_function: the chat page's CSP forbids the eval that one needs.
+        customer.locator("#status", has_text=re.compile(r"^在线$")).wait_for()
         customer.fill("#input", "宽带装好以后老是掉线")
         customer.keyboard.press("Enter")
         customer.wait_for_selector("li.msg.bot", timeout=30_000)
@@ -55,9 +57,7 @@ def test_customer_reaches_an_agent_and_is_handed_back(live_stack: LiveStack, chr
             notices = customer.locator("li.msg.system").count()
             customer.fill("#input", text)
             customer.keyboard.press("Enter")
-            customer.wait_for_function(
-                f"document.querySelectorAll('li.msg.system').length > {notices}", timeout=30_000
-            )
+            customer.locator("li.msg.system").nth(notices).wait_for(timeout=30_000)
 
         # The agent signs in, sees the conversation queued, claims it.
         agent.goto(live_stack.url + "/console")
@@ -86,7 +86,7 @@ def test_customer_reaches_an_agent_and_is_handed_back(live_stack: LiveStack, chr
         agent.fill("#reply-text", AGENT_REPLY)
         agent.keyboard.press("Enter")
         customer.wait_for_selector(f"li.msg.agent:has-text('{AGENT_REPLY[:12]}')", timeout=15_000)
-        customer.wait_for_function("document.getElementById('status').textContent === '人工客服为您服务'")
+        customer.locator("#status", has_text=re.compile(r"^人工客服为您服务$")).wait_for()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         agent.screenshot(path=str(SCREENSHOTS / "agent_console.png"))
         customer.screenshot(path=str(SCREENSHOTS / "webchat_agent.png"))
@@ -94,15 +94,11 @@ def test_customer_reaches_an_agent_and_is_handed_back(live_stack: LiveStack, chr
         # Hand back: the bot answers the next question again.
         agent.click("#release")
         customer.wait_for_selector("li.msg.system:has-text('智能助手将继续为您服务')", timeout=15_000)
-        bots_before = customer.locator("li.msg.bot").count()
+        answers_before = customer.locator("li.msg.bot", has_text="证").count()
         customer.fill("#input", "办新号要带什么证件")
         customer.keyboard.press("Enter")
         # The bot's answer (quoting the guide on ID documents), not a queue notice.
-        customer.wait_for_function(
-            f"Array.from(document.querySelectorAll('li.msg.bot')).slice({bots_before})"
-            ".some(li => li.textContent.includes('证'))",
-            timeout=30_000,
-        )
+        customer.locator("li.msg.bot", has_text="证").nth(answers_before).wait_for(timeout=30_000)
         assert dialogs == []
     finally:
         customer_ctx.close()

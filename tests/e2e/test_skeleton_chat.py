@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ def test_customer_says_hello_and_sees_the_reply(live_stack: LiveStack, chromium:
     page = context.new_page()
     try:
         page.goto(live_stack.url + "/")
-        page.wait_for_function("document.getElementById('status').textContent === '在线'")
+        page.locator("#status", has_text=re.compile(r"^在线$")).wait_for()  # the page's CSP forbids eval
         page.fill("#input", "你好")
         page.keyboard.press("Enter")
         page.wait_for_selector("li.msg.customer:not(.pending)")

@@ -73,6 +73,7 @@ def test_widget_transcript_survives_offline_and_reload(
     assert chat.locator("li.msg b").count() == 0  # typed text is shown as text, never as HTML
     frame = next(f for f in page.frames if "/widget/frame" in f.url)
     conversation_id = frame.evaluate("localStorage.getItem('kefu.conversation')")
+    token = frame.evaluate("localStorage.getItem('kefu.customer_token')")  # the page keeps it
 
     context.set_offline(True)
     chat.locator("#input").fill("离线时发的消息")
@@ -91,7 +92,11 @@ def test_widget_transcript_survives_offline_and_reload(
     chat.locator("li.msg.bot", has_text="您说的是：离线时发的消息").wait_for()
     page.screenshot(path=str(Path("docs/screenshots/webchat_widget.png")))
 
-    with urllib.request.urlopen(f"{widget_stack.url}/api/conversations/{conversation_id}/messages") as resp:
+    request = urllib.request.Request(
+        f"{widget_stack.url}/api/conversations/{conversation_id}/messages",
+        headers={"X-Customer-Token": token},
+    )
+    with urllib.request.urlopen(request) as resp:
         server = json.loads(resp.read())
     server_messages = server["messages"] if isinstance(server, dict) else server
     shown = chat.locator("li.msg[data-seq]").evaluate_all("els => els.map(e => Number(e.dataset.seq))")
@@ -210,7 +215,11 @@ def test_widget_transcript_survives_server_side_close_while_bot_and_agent_send(
             chat.locator("li.msg.agent", has_text=f"客服消息{n}").wait_for()
         chat.locator("li.msg.bot", has_text="您说的是：慢慢说，我的宽带怎么了").wait_for(timeout=20_000)
 
-        with urllib.request.urlopen(f"{stack.url}/api/conversations/{conversation_id}/messages") as resp:
+        token = frame.evaluate("localStorage.getItem('kefu.customer_token')")
+        request = urllib.request.Request(
+            f"{stack.url}/api/conversations/{conversation_id}/messages", headers={"X-Customer-Token": token}
+        )
+        with urllib.request.urlopen(request) as resp:
             server_messages = json.loads(resp.read())["messages"]
         shown = chat.locator("li.msg[data-seq]").evaluate_all("els => els.map(e => Number(e.dataset.seq))")
         assert shown == [m["seq"] for m in server_messages]  # no gap, nothing twice, in order

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+import time
 
 import httpx
 import pytest
@@ -17,7 +19,12 @@ OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 ACCOUNT = "gh_8f1c2d3e4a5b"
 
 
-def signed(timestamp: str = "1764355200", nonce: str = "482913", token: str = WECHAT_TOKEN) -> dict[str, str]:
+def signed(
+    timestamp: str | None = None, nonce: str | None = None, token: str = WECHAT_TOKEN
+) -> dict[str, str]:
+    """Query of a fresh signed call: now, and a nonce never used (the gateway refuses replays)."""
+    timestamp = timestamp or str(int(time.time()))
+    nonce = nonce or str(secrets.randbelow(10**9))
     return {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
 
 

@@ -22,6 +22,7 @@ from gateway.agents.auth import AgentDirectory, InvalidCredentials, LoginLocked
 from gateway.agents.desk import Actor, AgentDesk, DeskError, masked_message
 from gateway.api.deps import StaffPrincipal, require_staff
 from gateway.errors import ApiError, error_body
+from gateway.inbound import storable
 from gateway.rasa_client import RasaUnavailable
 
 router = APIRouter(prefix="/api/agent", tags=["agent console"])
@@ -103,19 +104,29 @@ def _conversation_out(desk_item: Any) -> dict[str, Any]:
 )
 async def login(body: LoginIn, request: Request) -> Any:
     """Sign in with username and password; returns a bearer token that expires."""
+    if not (storable(body.username) and storable(body.password)):
+        raise ApiError(422, "invalid_credentials_format", "用户名或密码包含无效字符", "Invalid characters")
     directory = get_directory(request)
+    audit: AuditLog = request.app.state.audit_log
     ip = request.client.host if request.client else "unknown"
+    name = body.username.strip()[:64]
+
+    async def failed(action: str) -> None:
+        # Staff usernames, not customer data: logged as typed, so guessing shows in the audit log.
+        await anyio.to_thread.run_sync(lambda: audit.record(actor=name, role="", action=action, ip=ip))
+
     try:
         signed = await anyio.to_thread.run_sync(lambda: directory.login(body.username, body.password, ip=ip))
     except LoginLocked as exc:
+        await failed("login_locked")
         return JSONResponse(
             error_body(exc.code, exc.zh, exc.en),
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
     except InvalidCredentials as exc:
+        await failed("login_failed")
         raise ApiError(401, exc.code, exc.zh, exc.en) from exc
-    audit: AuditLog = request.app.state.audit_log
     await anyio.to_thread.run_sync(
         lambda: audit.record(actor=signed.agent.username, role=signed.agent.role, action="login", ip=ip)
     )

@@ -68,8 +68,7 @@ def render_page(section: str, title: str, body: list[str]) -> str:
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{heading_text}</title>"
-        "<style>body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;max-width:720px;"
-        "margin:0 auto;padding:16px;line-height:1.7;color:#222}h1{font-size:1.3em}h2{font-size:1.1em}</style>"
+        '<link rel="stylesheet" href="/static/kb.css">'  # no inline style: the CSP forbids it
         f"</head><body><h1>{heading_text}</h1>{''.join(parts)}</body></html>"
     )
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.channels.mapping import conversation_for
 from gateway.channels.telegram import parse_update, secret_ok
+from gateway.inbound import clean_channel_text
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
@@ -32,7 +33,7 @@ async def telegram_webhook(
         return JSONResponse({"ok": False, "error": "invalid secret token"}, status_code=401)
     try:
         update: Any = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return JSONResponse({"ok": False, "error": "invalid JSON"}, status_code=400)
     incoming = parse_update(update) if isinstance(update, dict) else None
     if incoming is None or not incoming.text.strip():
@@ -40,9 +41,10 @@ async def telegram_webhook(
     if incoming.callback_query_id and channels.telegram is not None:
         await channels.telegram.answer_callback(incoming.callback_query_id)
     store = request.app.state.store
-    info = await anyio.to_thread.run_sync(conversation_for, store, "telegram", incoming.chat_id)
-    text = incoming.text.strip()[: request.app.state.settings.max_message_chars]
+    chat_id = clean_channel_text(incoming.chat_id)[:64]  # the columns' bounds, even for a signed update
+    info = await anyio.to_thread.run_sync(conversation_for, store, "telegram", chat_id)
+    text = clean_channel_text(incoming.text.strip()[: request.app.state.settings.max_message_chars])
     await request.app.state.router.handle_customer_message(
-        info.id, text, client_msg_id=incoming.client_msg_id
+        info.id, text, client_msg_id=clean_channel_text(incoming.client_msg_id)[:64]
     )
     return JSONResponse({"ok": True})

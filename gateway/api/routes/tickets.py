@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from gateway.agents.desk import SUPERVISORS
 from gateway.api.deps import StaffPrincipal, get_ticket_service, require_staff
 from gateway.errors import ApiError
 from tickets import (
@@ -33,6 +34,7 @@ from tickets.schemas import (
 )
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+
 ServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
 StaffDep = Annotated[StaffPrincipal, Depends(require_staff)]
 
@@ -102,6 +104,8 @@ def list_tickets(
 
 @router.get("/supervisor", response_model=list[TicketOut], summary="Overdue open tickets (supervisors' view)")
 def supervisor_view(service: ServiceDep, staff: StaffDep) -> list[TicketOut]:
+    if staff.role not in SUPERVISORS:  # the tickets integration token counts as admin
+        raise ApiError(403, "supervisors_only", "只有主管可以查看", "Supervisors only")
     return [TicketOut.of(v) for v in service.supervisor_view()]
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from gateway.edge import PAGE_CSP
+
 router = APIRouter(tags=["webchat"])
 INDEX = Path(__file__).resolve().parents[2] / "static" / "index.html"
 
@@ -21,8 +23,13 @@ def frame_ancestors(allowed: list[str]) -> str:
     return "frame-ancestors 'self' " + " ".join(safe) if safe else "frame-ancestors 'self'"
 
 
+def widget_csp(allowed: list[str]) -> str:
+    """The chat page's policy, except that the allowed sites may frame it."""
+    return PAGE_CSP.replace("frame-ancestors 'none'", frame_ancestors(allowed))
+
+
 @router.get("/widget/frame", response_class=HTMLResponse, include_in_schema=False)
 async def widget_frame(request: Request) -> HTMLResponse:
     page = INDEX.read_text(encoding="utf-8").replace('<main class="chat"', '<main class="chat embedded"', 1)
-    headers = {"Content-Security-Policy": frame_ancestors(list(request.app.state.settings.allowed_origins))}
+    headers = {"Content-Security-Policy": widget_csp(list(request.app.state.settings.allowed_origins))}
     return HTMLResponse(page, headers=headers)

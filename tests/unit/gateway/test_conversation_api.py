@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from tests.customer_api import remember_customer_tokens
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         rasa_timeout_seconds=2,
     )
     with TestClient(create_app(settings)) as test_client:
+        remember_customer_tokens(test_client)
         yield test_client
 
 
@@ -77,8 +79,13 @@ def test_message_of_2000_characters_is_accepted(client: TestClient) -> None:
 
 
 def test_unknown_conversation_is_404(client: TestClient) -> None:
-    assert client.post("/api/conversations/nope/messages", json={"text": "你好"}).status_code == 404
-    assert client.get("/api/conversations/nope/messages").status_code == 404
+    token = {"X-Customer-Token": client.app.state.customer_tokens.issue("nope")}  # type: ignore[attr-defined]
+    assert (
+        client.post("/api/conversations/nope/messages", json={"text": "你好"}, headers=token).status_code
+        == 404
+    )
+    assert client.get("/api/conversations/nope/messages", headers=token).status_code == 404
+    assert client.get("/api/conversations/nope/messages").status_code == 401  # no token: not even a lookup
 
 
 def test_bot_down_gives_honest_reply_and_human_offer(client: TestClient) -> None:
@@ -129,7 +136,8 @@ def test_retry_with_same_client_id_is_stored_once(client: TestClient) -> None:
 def test_websocket_resumes_after_seq_and_accepts_messages(client: TestClient) -> None:
     cid = _conversation(client)
     client.post(f"/api/conversations/{cid}/messages", json={"text": "第一条"})
-    with client.websocket_connect(f"/ws/conversations/{cid}?after=1") as ws:
+    token = client.app.state.customer_tokens.issue(cid)  # type: ignore[attr-defined]
+    with client.websocket_connect(f"/ws/conversations/{cid}?after=1&token={token}") as ws:
         assert ws.receive_json() == {"type": "state", "handled_by": "bot"}
         backlog = ws.receive_json()
         assert backlog["message"]["seq"] == 2

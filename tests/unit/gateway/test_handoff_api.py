@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from gateway.agents.auth import AgentDirectory
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from tests.customer_api import remember_customer_tokens
 
 PASSWORD = "correct-horse-9"
 
@@ -29,6 +30,7 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClie
         rasa_timeout_seconds=2,
     )
     with TestClient(create_app(settings)) as test_client:
+        remember_customer_tokens(test_client)
         directory: AgentDirectory = test_client.app.state.agent_directory  # type: ignore[attr-defined]
         directory.create("wang", PASSWORD, role="agent", display_name="小王")
         directory.create("li", PASSWORD, role="agent")

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from tests.customer_api import remember_customer_tokens
 from tickets import TicketService
 from tickets.settings import get_ticket_settings
 
@@ -31,6 +32,7 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClie
         rasa_timeout_seconds=2,
     )
     with TestClient(create_app(settings)) as test_client:
+        remember_customer_tokens(test_client)
         yield test_client
     get_ticket_settings.cache_clear()
 
@@ -77,7 +79,9 @@ def test_rating_form_in_the_chat_closes_the_ticket_once(client: TestClient) -> N
 
     again = client.post(f"/api/conversations/{conversation}/messages", json={"text": form}).json()
     assert "已经评价过了" in again["messages"][0]["text"]
+    # A malformed rating (only a hand-made client sends one) is refused before anything is stored.
     bad = client.post(
         f"/api/conversations/{conversation}/messages", json={"text": '/rate_ticket{"score": "x"}'}
-    ).json()
-    assert "格式不正确" in bad["messages"][0]["text"]
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "invalid_rating" and "格式不正确" in bad.json()["error"]["message"]
