@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.api.routes import conversations, health, kb, websocket
+from gateway.background import BackgroundJobs
 from gateway.conversations import ConversationStore
 from gateway.errors import install_error_handlers
 from gateway.hub import Hub
@@ -97,9 +98,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.knowledge_base = None
     if settings.load_knowledge_base:
         app.state.knowledge_base = await anyio.to_thread.run_sync(_load_knowledge_base)
+    # Hooks start their loops with app.state.jobs.spawn (restarted on failure, shown in /healthz).
+    app.state.jobs = jobs = BackgroundJobs()
+    jobs.spawn("rasa_backlog", app.state.router.run_backlog)
     background: list[asyncio.Task[None]] = []
     if settings.load_knowledge_base:
-        background.append(asyncio.create_task(_reload_knowledge_base(app)))
+        jobs.spawn("index_watcher", lambda: _reload_knowledge_base(app))
     for hook in getattr(app.state, "startup_hooks", []):
         task = await hook(app)
         if task is not None:
@@ -108,6 +112,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await jobs.stop()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
