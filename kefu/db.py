@@ -151,6 +151,27 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def check_writable(factory: sessionmaker[Session]) -> None:
+    """Raise unless the database would accept a write now (health checks; nothing is written).
+
+    SQLite: take the write lock (``BEGIN IMMEDIATE``) and roll back, so a locked or read-only
+    file fails within the busy timeout. Other backends: a round trip.
+    """
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("ROLLBACK")
+        cursor.close()
+    finally:
+        raw.close()
+
+
 def alembic_config(url: str) -> Any:
     from alembic.config import Config
 
