@@ -325,6 +325,29 @@ class ConversationStore:
             ).all()
             return [(_info(c), c.delivered_seq) for c in rows]
 
+    def unanswered(self, since: datetime, limit: int = 500) -> list[tuple[ConversationInfo, StoredMessage]]:
+        """Bot conversations active since ``since`` whose newest message is the customer's.
+
+        After a gateway crash these were stored but never answered (the web chat does not
+        resend a message it saw stored), so the gateway answers them at start.
+        """
+        with session_scope(self._sessions) as session:
+            rows = session.execute(
+                select(Conversation, Message)
+                .join(
+                    Message,
+                    (Message.conversation_id == Conversation.id) & (Message.seq == Conversation.last_seq),
+                )
+                .where(
+                    Conversation.state == "bot",
+                    Conversation.last_activity_at >= since,
+                    Message.sender == "customer",
+                )
+                .order_by(Conversation.last_activity_at)
+                .limit(limit)
+            ).all()
+            return [(_info(conv), _stored(msg)) for conv, msg in rows]
+
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with session_scope(self._sessions) as session:

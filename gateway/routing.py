@@ -28,7 +28,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -63,6 +63,7 @@ ACTION_FAILED_TEXT = (
 )
 BACKLOG_PER_CONVERSATION = 20
 BACKLOG_CONVERSATIONS = 2000
+UNANSWERED_WINDOW = timedelta(minutes=10)  # older unanswered messages are for a person, not a late bot
 HUMAN_BUTTON = {"title": "转人工客服", "payload": "/request_human"}
 # Recognised without the bot, so a customer reaches a human even while Rasa is down.
 HUMAN_REQUEST_RE = re.compile(r"^\s*/request_human\b|转人工|人工客服|找人工|真人客服")
@@ -209,12 +210,17 @@ class ConversationRouter:
             )
             if not new:
                 # A retried delivery: answer with what followed it the first time.
+                if conv.state == "bot" and conversation_id in self._backlog:
+                    await self._answer_backlog_locked(conv)  # kept ones first, if Rasa is back
                 later = await anyio.to_thread.run_sync(
                     lambda: self.store.messages_after(conversation_id, customer.seq)
                 )
                 replies = [m for m in later if m.sender != "customer"]
-                if later or conv.state != "bot" or conversation_id in self._backlog:
+                if later or conv.state != "bot":
                     return RouteResult(replies, conv.state, customer, duplicate=True)
+                if conversation_id in self._backlog:  # kept, Rasa still away
+                    apology = await self._apology(conversation_id, RASA_BACKLOG_TEXT)
+                    return RouteResult([apology], "bot", customer, duplicate=True)
                 # Stored, then nothing: the gateway died before the answer. Answer it now, once.
                 log.info("answering a retried message that was never answered in %s", conversation_id[:8])
                 result = await self._ask_bot(conv, text, customer, metadata)
@@ -358,8 +364,22 @@ class ConversationRouter:
         self._backlog.pop(conv.id, None)
         return True
 
+    async def keep_unanswered(self, window: timedelta = UNANSWERED_WINDOW) -> int:
+        """Keep for answering the customer messages stored but never answered (a gateway crash)."""
+        since = self.clock() - window
+        found = await anyio.to_thread.run_sync(self.store.unanswered, since)
+        for conv, customer in found:
+            pending = self._backlog.setdefault(conv.id, [])
+            if all(kept.seq != customer.seq for kept, _ in pending):
+                pending.append((customer, None))
+        if found:
+            log.info("answering %d message(s) left unanswered by the previous gateway", len(found))
+        return len(found)
+
     async def run_backlog(self, interval: float = 2.0) -> None:
-        """The ``rasa_backlog`` job: answer kept messages once Rasa answers again."""
+        """The ``rasa_backlog`` job: answer kept messages once Rasa answers again (and, at start,
+        the messages a crashed gateway stored but never answered)."""
+        await self.keep_unanswered()
         while True:
             await asyncio.sleep(interval)
             if self._backlog and await self.rasa.healthy():

@@ -50,7 +50,7 @@ class Service:
     health_path: str
     # Health answers that count as "up" (the gateway's /healthz is 503 until the others are up).
     healthy_codes: tuple[int, ...] = (200,)
-    startup_timeout: float = 300.0
+    startup_timeout: float = 600.0  # Rasa loads its model in ~1 min, several on a busy 2-core machine
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.conversations import OutgoingMessage
 from gateway.main import create_app
 from gateway.routing import ACTION_FAILED_TEXT, RASA_BACKLOG_TEXT, RASA_DOWN_TEXT
 from gateway.settings import GatewaySettings
@@ -178,3 +179,33 @@ def test_background_jobs_are_visible_in_healthz(client: TestClient) -> None:
     assert jobs["rasa_backlog"]["state"] == "running"
     assert jobs["overdue_tickets"]["state"] == "running"
     assert jobs["channel_dispatcher"]["state"] == "running"
+
+
+def test_a_message_a_crashed_gateway_stored_but_never_answered_is_answered_at_start(
+    tmp_path: Path, rasa: FakeRasa
+) -> None:
+    settings = GatewaySettings(
+        var_dir=tmp_path,
+        rasa_url=f"http://127.0.0.1:{rasa.port}",
+        action_server_url="http://127.0.0.1:9",
+        load_knowledge_base=False,
+        rasa_timeout_seconds=3,
+        action_timeout_seconds=1,
+    )
+    with TestClient(create_app(settings)) as first:
+        cid = first.post("/api/conversations").json()["conversation_id"]
+        store = first.app.state.store  # type: ignore[attr-defined]
+        # What a gateway killed while Rasa was thinking leaves behind: the question, no answer.
+        store.append(cid, OutgoingMessage(sender="customer", text="还在吗"), client_msg_id="c-1")
+    with TestClient(create_app(settings)) as second:
+        deadline = time.monotonic() + 30
+        while not [m for m in _history(second, cid) if m["sender"] == "bot"]:
+            assert time.monotonic() < deadline, "the stored question was never answered"
+            time.sleep(0.3)
+        retry = second.post(
+            f"/api/conversations/{cid}/messages", json={"text": "还在吗", "client_msg_id": "c-1"}
+        )
+        assert [m["text"] for m in retry.json()["messages"]] == ["收到：还在吗"]
+        texts = [(m["sender"], m["text"]) for m in _history(second, cid)]
+    assert texts == [("customer", "还在吗"), ("bot", "收到：还在吗")]
+    assert rasa.received == ["还在吗"]
