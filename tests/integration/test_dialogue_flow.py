@@ -67,7 +67,7 @@ def test_fault_report_opens_ticket_and_check_ticket_shows_it_after_verification(
     assert "处理部门" in said and "预计处理时限" in said
 
     from kefu.db import make_engine, make_session_factory
-    from tickets.service import TicketService
+    from tickets import TicketService
 
     engine = make_engine(live_stack.settings.database_url)
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from actions.slots import extract_address, extract_district
 from actions.tickets import ValidateFaultForm
 from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event
+from tickets.intake import extract_address, extract_district
 
 
 @pytest.mark.parametrize(
