@@ -94,9 +94,9 @@ rasa-validate: $(RASA_VENV)/.installed ## rasa data validate
 rasa-test: $(MODEL) ## conversation tests (tests/test_stories.yml) against the trained model
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/rasa-results --fail-on-prediction-errors
 
-pytest: setup $(STAMPS)/postgresql $(MODEL) index ## the Python test suite (unit, integration, security, e2e)
+pytest: setup $(STAMPS)/postgresql $(MODEL) index ## the Python test suite (unit, integration, security, faults, e2e)
 	@# Browser tests last: Playwright's sync API keeps an event loop running in the main thread.
-	$(PY) -m pytest -p no:cacheprovider tests/unit tests/integration tests/security tests/e2e
+	$(PY) -m pytest -p no:cacheprovider tests/unit tests/integration tests/security tests/faults tests/e2e
 
 test: setup $(STAMPS)/postgresql lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
 

@@ -4,6 +4,6 @@ Importing the package imports every module so ``python -m rasa_sdk --actions act
 registers all actions.
 """
 
-from actions import account, fallback, faq, handoff, tariffs, tickets, verification
+from actions import account, fallback, faq, handoff, health, tariffs, tickets, verification
 
-__all__ = ["account", "fallback", "faq", "handoff", "tariffs", "tickets", "verification"]
+__all__ = ["account", "fallback", "faq", "handoff", "health", "tariffs", "tickets", "verification"]

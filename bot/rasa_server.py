@@ -4,16 +4,37 @@
 :mod:`kefu.privacy`'s masking on every log record of the Rasa process, tracebacks included, before
 Rasa configures its own handlers, then runs the ``rasa`` command line. The HTTP API token
 (``KEFU_RASA_TOKEN``) is added here as ``--auth-token`` so it never shows in the process list.
+
+Rasa 3.6 also waits a hard-coded 300 s for a custom action (``DEFAULT_REQUEST_TIMEOUT``; the
+``action_endpoint`` section of endpoints.yml has no timeout key). The gateway gives up on Rasa much
+sooner, so a slow action could still finish (a ticket opened) after the customer was told it failed.
+The wait is set here to ``KEFU_ACTION_TIMEOUT_SECONDS`` (default 6, below the gateway's
+``KEFU_RASA_TIMEOUT_SECONDS``, default 10): Rasa gives up on the action first and answers with
+nothing, which the gateway turns into an apology.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 from kefu.privacy import install_log_masking
 
 TOKEN_ENV = "KEFU_RASA_TOKEN"
+ACTION_TIMEOUT_ENV = "KEFU_ACTION_TIMEOUT_SECONDS"
+DEFAULT_ACTION_TIMEOUT_SECONDS = 6.0
+
+
+def action_timeout(environ: dict[str, str] | None = None) -> float:
+    env = dict(os.environ) if environ is None else environ
+    return float(env.get(ACTION_TIMEOUT_ENV, DEFAULT_ACTION_TIMEOUT_SECONDS))
+
+
+def patch_action_timeout(seconds: float) -> None:
+    # Both modules bind the constant at import: the action call and the HTTP session read it.
+    for module in ("rasa.core.actions.action", "rasa.utils.endpoints"):
+        vars(importlib.import_module(module))["DEFAULT_REQUEST_TIMEOUT"] = seconds
 
 
 def rasa_argv(argv: list[str], environ: dict[str, str] | None = None) -> list[str]:
@@ -32,6 +53,7 @@ def rasa_argv(argv: list[str], environ: dict[str, str] | None = None) -> list[st
 def main() -> None:
     install_log_masking()
     sys.argv = rasa_argv(sys.argv[1:])
+    patch_action_timeout(action_timeout())
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -46,7 +46,7 @@ def install(app: FastAPI) -> None:
     app.state.startup_hooks.append(start)
 
 
-async def start(app: FastAPI) -> asyncio.Task[None]:
+async def start(app: FastAPI) -> None:
     channels: Channels = app.state.channels
     channels.telegram = (
         TelegramClient(channels.telegram_settings) if channels.telegram_settings.enabled else None
@@ -59,15 +59,16 @@ async def start(app: FastAPI) -> asyncio.Task[None]:
         wechat=channels.wechat,
         max_attempts=max(channels.telegram_settings.max_attempts, channels.wechat_settings.max_attempts),
     )
-    return asyncio.create_task(_run(channels))
+    app.state.jobs.spawn("channel_dispatcher", lambda: _run(channels))
 
 
 async def _run(channels: Channels) -> None:
-    """The dispatcher loop; on shutdown the HTTP clients are closed."""
+    """The dispatcher loop (app.state.jobs restarts it on failure); on shutdown the clients are closed."""
     try:
         window = timedelta(hours=channels.delivery_settings.resend_window_hours)
         await channels.dispatcher.run(resend_window=window)
-    finally:
+    except asyncio.CancelledError:
         for client in (channels.telegram, channels.wechat):
             if client is not None:
                 await client.aclose()
+        raise

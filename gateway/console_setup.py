@@ -68,7 +68,7 @@ def _authenticate(app: FastAPI, token: str) -> StaffPrincipal | None:
     return StaffPrincipal(agent.username, agent.role) if agent else None
 
 
-async def start(app: FastAPI) -> asyncio.Task[None]:
+async def start(app: FastAPI) -> None:
     state = app.state
     settings: HandoffSettings = state.handoff_settings
     directory = AgentDirectory(state.session_factory, state.auth_settings)
@@ -108,7 +108,7 @@ async def start(app: FastAPI) -> asyncio.Task[None]:
     state.agent_assist = Assist(
         state.rasa, lambda: getattr(state, "knowledge_base", None), state.console.tickets
     )
-    return asyncio.create_task(_housekeeping(directory))
+    state.jobs.spawn("agent_housekeeping", lambda: _housekeeping(directory))
 
 
 async def _housekeeping(directory: AgentDirectory) -> None:

@@ -1,6 +1,8 @@
 """Storage of conversations and messages: creation, sequence allocation, history.
 
-Plain synchronous SQLAlchemy; async callers run it in a worker thread.
+Plain synchronous SQLAlchemy; async callers run it in a worker thread. Every write is
+one transaction retried on lock contention (:func:`kefu.db.retry_when_locked`), so a
+busy SQLite file costs a short wait, not a 30 s stall or a lost message.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.models import Conversation, Message, utcnow
-from kefu.db import session_scope
+from kefu.db import retry_when_locked, session_scope
 
 SENDERS = ("customer", "bot", "agent", "system")
 
@@ -113,6 +115,7 @@ class ConversationStore:
         self._sessions = session_factory
         self._retention = timedelta(days=retention_days)
 
+    @retry_when_locked()
     def create(self, *, channel: str = "web", channel_user_id: str | None = None) -> ConversationInfo:
         """Open a conversation with an unguessable id."""
         now = utcnow()
@@ -152,6 +155,7 @@ class ConversationStore:
     def _expired(self, conv: Conversation) -> bool:
         return utcnow() - conv.last_activity_at > self._retention
 
+    @retry_when_locked()
     def append(
         self, conversation_id: str, message: OutgoingMessage, *, client_msg_id: str | None = None
     ) -> tuple[StoredMessage, bool]:
@@ -235,6 +239,7 @@ class ConversationStore:
                     return list(row.buttons)
         return []
 
+    @retry_when_locked()
     def set_state(
         self,
         conversation_id: str,
@@ -298,6 +303,7 @@ class ConversationStore:
             ).all()
             return [_info(c) for c in rows]
 
+    @retry_when_locked()
     def mark_delivered(self, conversation_id: str, seq: int) -> None:
         """The channel platform has everything up to ``seq`` of this conversation."""
         with session_scope(self._sessions) as session:
@@ -318,6 +324,29 @@ class ConversationStore:
                 )
             ).all()
             return [(_info(c), c.delivered_seq) for c in rows]
+
+    def unanswered(self, since: datetime, limit: int = 500) -> list[tuple[ConversationInfo, StoredMessage]]:
+        """Bot conversations active since ``since`` whose newest message is the customer's.
+
+        After a gateway crash these were stored but never answered (the web chat does not
+        resend a message it saw stored), so the gateway answers them at start.
+        """
+        with session_scope(self._sessions) as session:
+            rows = session.execute(
+                select(Conversation, Message)
+                .join(
+                    Message,
+                    (Message.conversation_id == Conversation.id) & (Message.seq == Conversation.last_seq),
+                )
+                .where(
+                    Conversation.state == "bot",
+                    Conversation.last_activity_at >= since,
+                    Message.sender == "customer",
+                )
+                .order_by(Conversation.last_activity_at)
+                .limit(limit)
+            ).all()
+            return [(_info(conv), _stored(msg)) for conv, msg in rows]
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""

@@ -2,13 +2,14 @@
 
 All conversation writes happen in the gateway process, so an in-memory hub sees
 every message; a subscriber that falls behind catches up from the database by
-sequence number, so nothing depends on the hub being lossless.
+sequence number, so nothing depends on the hub being lossless. A full queue loses
+the event, and the hub remembers that it did: :meth:`Hub.take_overflow` tells a
+subscriber without sequence gaps to see (the channel dispatcher) that it must resync.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,12 +26,24 @@ class Hub:
     def __init__(self, max_queue: int = 1000) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._max_queue = max_queue
+        self._overflowed: set[int] = set()  # id() of subscriber queues that lost an event
+        self.dropped = 0
 
     def publish(self, topic: str, event: dict[str, Any]) -> None:
         for queue in list(self._subscribers.get(topic, ())):
-            # A stuck client loses hub events; it resyncs from the database by seq.
-            with contextlib.suppress(asyncio.QueueFull):
+            try:
                 queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # A stuck subscriber loses hub events; it resyncs from the database by seq.
+                self._overflowed.add(id(queue))
+                self.dropped += 1
+
+    def take_overflow(self, queue: asyncio.Queue[dict[str, Any]]) -> bool:
+        """Whether ``queue`` lost events since the last call (and forget that it did)."""
+        if id(queue) in self._overflowed:
+            self._overflowed.discard(id(queue))
+            return True
+        return False
 
     @asynccontextmanager
     async def subscribe(self, *topics: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
@@ -40,6 +53,7 @@ class Hub:
         try:
             yield queue
         finally:
+            self._overflowed.discard(id(queue))
             for topic in topics:
                 self._subscribers[topic].discard(queue)
                 if not self._subscribers[topic]:

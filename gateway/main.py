@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.api.routes import conversations, health, kb, websocket
+from gateway.background import BackgroundJobs
 from gateway.conversations import ConversationStore
 from gateway.customer_tokens import HEADER as CUSTOMER_TOKEN_HEADER
 from gateway.customer_tokens import CustomerTokens, load_key
@@ -106,9 +107,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.knowledge_base = None
     if settings.load_knowledge_base:
         app.state.knowledge_base = await anyio.to_thread.run_sync(_load_knowledge_base)
+    # Hooks start their loops with app.state.jobs.spawn (restarted on failure, shown in /healthz).
+    app.state.jobs = jobs = BackgroundJobs()
+    jobs.spawn("rasa_backlog", app.state.router.run_backlog)
     background: list[asyncio.Task[None]] = []
     if settings.load_knowledge_base:
-        background.append(asyncio.create_task(_reload_knowledge_base(app)))
+        jobs.spawn("index_watcher", lambda: _reload_knowledge_base(app))
     for hook in getattr(app.state, "startup_hooks", []):
         task = await hook(app)
         if task is not None:
@@ -117,6 +121,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await jobs.stop()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -15,7 +15,17 @@ CHANNEL_SECRET_HEADER = "X-Kefu-Channel-Secret"
 
 
 class RasaUnavailable(RuntimeError):
-    """Rasa did not answer in time or answered with an error."""
+    """Rasa did not answer in time or answered with an error.
+
+    ``received`` is False when Rasa certainly did not process the message (no connection,
+    or the connection dropped because Rasa died: it saves a turn only when the turn ends),
+    so sending it again later cannot apply it twice. After a timeout, an error status or a
+    garbled answer Rasa may have acted on it, so it is not sent again.
+    """
+
+    def __init__(self, message: str, *, received: bool = True) -> None:
+        super().__init__(message)
+        self.received = received
 
 
 class RasaClient:
@@ -41,9 +51,14 @@ class RasaClient:
         try:
             response = await self._client.post(CHANNEL_PATH, json=payload, headers=self._channel_headers)
             response.raise_for_status()
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}", received=False) from exc
         except httpx.HTTPError as exc:
-            raise RasaUnavailable(str(exc)) from exc
-        body = response.json()
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError as exc:  # a 200 that is not JSON (a proxy page, a half-written answer)
+            raise RasaUnavailable(f"Rasa answer is not JSON: {response.text[:200]!r}") from exc
         if not isinstance(body, list):
             raise RasaUnavailable(f"unexpected Rasa answer: {body!r:.200}")
         return [m for m in body if isinstance(m, dict)]

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from kefu.settings import CommonSettings
+
+log = logging.getLogger(__name__)
 
 
 class GatewaySettings(CommonSettings):
     """Everything the FastAPI gateway needs; inherits paths and service URLs."""
 
     max_message_chars: int = Field(default=2000, description="Longest customer message accepted.")
-    rasa_timeout_seconds: float = Field(default=15.0, description="Timeout of one call to the Rasa server.")
+    rasa_timeout_seconds: float = Field(
+        default=10.0,
+        description="Timeout of one call to the Rasa server; then the customer gets an apology with 转人工.",
+    )
+    action_timeout_seconds: float = Field(
+        default=6.0,
+        description="How long Rasa waits for a custom action (bot.rasa_server); below the Rasa timeout.",
+    )
     history_retention_days: int = Field(
         default=30, description="How long a conversation's history is shown again to the customer."
     )
@@ -61,6 +71,19 @@ class GatewaySettings(CommonSettings):
     api_docs: bool = Field(
         default=False, description="Serve /docs, /redoc and /openapi.json (off in production)."
     )
+
+    @model_validator(mode="after")
+    def _timeouts_nest(self) -> GatewaySettings:
+        # Rasa must give up on a slow action before the gateway gives up on Rasa (see bot.rasa_server).
+        # A warning, not an error: tests against a Rasa that is down use tiny Rasa timeouts.
+        if self.action_timeout_seconds >= self.rasa_timeout_seconds:
+            log.warning(
+                "KEFU_ACTION_TIMEOUT_SECONDS (%s) should be below KEFU_RASA_TIMEOUT_SECONDS (%s): "
+                "a slow action may finish after the customer was told it failed",
+                self.action_timeout_seconds,
+                self.rasa_timeout_seconds,
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

@@ -22,7 +22,7 @@ def install(app: FastAPI) -> None:
     if not getattr(app.state, "api_token", ""):
         app.state.api_token = settings.api_token
 
-    async def start(app: FastAPI) -> asyncio.Task[None]:
+    async def start(app: FastAPI) -> None:
         loop = asyncio.get_running_loop()
 
         def notify(view: TicketView, event: str) -> None:
@@ -50,7 +50,9 @@ def install(app: FastAPI) -> None:
         service = TicketService(app.state.session_factory, settings=settings, notifier=notify)
         app.state.ticket_service = service
         app.state.router.rate_ticket = lambda conv, raw: rate_from_form(service, conv, raw)
-        return asyncio.create_task(run_overdue_loop(service, settings.overdue_check_seconds))
+        app.state.jobs.spawn(
+            "overdue_tickets", lambda: run_overdue_loop(service, settings.overdue_check_seconds)
+        )
 
     app.state.startup_hooks.append(start)
 

@@ -9,20 +9,74 @@ and ``upgrade heads`` brings all of them up to date.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+import functools
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from kefu.settings import REPO_ROOT, get_common_settings
 
 MIGRATION_PACKAGES = ("accounts", "tickets", "gateway")
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def sqlite_busy_timeout_ms() -> int:
+    """How long one SQLite statement waits for a lock (``KEFU_SQLITE_BUSY_TIMEOUT_MS``, default 2000).
+
+    Short on purpose: a waiting statement holds one of the gateway's worker threads, so
+    writers retry with :func:`retry_when_locked` (jittered) instead of waiting 30 s.
+    """
+    return int(os.environ.get("KEFU_SQLITE_BUSY_TIMEOUT_MS", "2000"))
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """SQLite's ``database is locked``/``busy`` (or a PostgreSQL deadlock/serialization failure)."""
+    message = str(exc).lower()
+    return isinstance(exc, OperationalError) and any(
+        word in message for word in ("locked", "busy", "deadlock", "could not serialize")
+    )
+
+
+def retry_when_locked(
+    attempts: int = 3, base_delay: float = 0.05
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Retry a whole unit of work (its own transaction) on lock contention, with jittered backoff.
+
+    Worst case per call: ``attempts`` busy timeouts plus about a second of backoff; then the
+    error reaches the caller (the gateway answers 503 "busy, retry", nothing half-written).
+    """
+
+    def decorate(work: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(work)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            for attempt in range(1, attempts + 1):
+                try:
+                    return work(*args, **kwargs)
+                except OperationalError as exc:
+                    if attempt == attempts or not is_lock_error(exc):
+                        raise
+                    delay = base_delay * 2**attempt * (0.5 + random.random())
+                    log.warning("%s: database locked (attempt %d/%d)", work.__qualname__, attempt, attempts)
+                    time.sleep(delay)
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorate
 
 
 class Base(DeclarativeBase):
@@ -53,14 +107,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite files get WAL, foreign keys and a busy timeout.
 
     WAL lets the gateway and the action server (two processes) read while the other
-    writes; the busy timeout turns lock contention into waiting instead of errors.
+    writes; the (short) busy timeout turns brief lock contention into waiting, and
+    writers retry longer contention (:func:`retry_when_locked`). SQLite is for one host;
+    PostgreSQL is the production choice (``KEFU_DATABASE_URL=postgresql+psycopg://…``).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        busy_ms = sqlite_busy_timeout_ms()
+        kwargs.setdefault("connect_args", {"timeout": busy_ms / 1000, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -68,7 +125,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms:d}")
             cur.close()
 
         return engine
@@ -92,6 +149,27 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def check_writable(factory: sessionmaker[Session]) -> None:
+    """Raise unless the database would accept a write now (health checks; nothing is written).
+
+    SQLite: take the write lock (``BEGIN IMMEDIATE``) and roll back, so a locked or read-only
+    file fails within the busy timeout. Other backends: a round trip.
+    """
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("ROLLBACK")
+        cursor.close()
+    finally:
+        raw.close()
 
 
 def alembic_config(url: str) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.agents.models import AuditEntry
-from kefu.db import session_scope
+from kefu.db import retry_when_locked, session_scope
 from kefu.privacy import mask_sensitive
 
 
@@ -44,6 +44,7 @@ class AuditLog:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
 
+    @retry_when_locked()
     def record(
         self,
         *,

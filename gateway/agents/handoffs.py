@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.agents.models import Handoff
 from gateway.models import Conversation
-from kefu.db import session_scope
+from kefu.db import retry_when_locked, session_scope
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class HandoffLog:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
 
+    @retry_when_locked()
     def open(
         self, conversation_id: str, *, reason: str, note: str, priority: int, after_hours: bool
     ) -> HandoffView:
@@ -74,6 +75,7 @@ class HandoffLog:
             session.flush()
             return _view(row)
 
+    @retry_when_locked()
     def raise_priority(self, conversation_id: str, *, reason: str, note: str, priority: int) -> None:
         """A queued conversation became more urgent (e.g. the customer now threatens to escalate)."""
         with session_scope(self._sessions) as session:
@@ -92,6 +94,7 @@ class HandoffLog:
             row = self._current(session, conversation_id)
             return _view(row) if row else None
 
+    @retry_when_locked()
     def claimed(self, conversation_id: str, agent: str) -> None:
         with session_scope(self._sessions) as session:
             row = self._current(session, conversation_id)
@@ -108,11 +111,13 @@ class HandoffLog:
             row.claimed_by = agent
             row.claimed_at = datetime.now(UTC)
 
+    @retry_when_locked()
     def ended(self, conversation_id: str, outcome: str) -> None:
         with session_scope(self._sessions) as session:
             self._close_open(session, conversation_id, datetime.now(UTC), outcome)
             session.execute(update(Conversation).where(Conversation.id == conversation_id).values(priority=0))
 
+    @retry_when_locked()
     def set_ticket(self, handoff_id: int, ticket_id: str) -> None:
         with session_scope(self._sessions) as session:
             session.execute(update(Handoff).where(Handoff.id == handoff_id).values(ticket_id=ticket_id))

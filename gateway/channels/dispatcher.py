@@ -5,6 +5,11 @@ never echoed; WeChat bot answers already given as a passive reply are skipped. S
 retry with backoff; each (conversation, seq) is sent at most once per process, in order
 per conversation. The highest delivered seq of each conversation is stored, so after a
 restart what was stored but not yet delivered is sent (at-least-once across restarts).
+
+Nothing here trusts the hub to be lossless: a gap in a conversation's seqs is filled from
+the database, a hub overflow or a database error triggers the same catch-up as a restart,
+and a database error on one event is logged, never fatal to the loop. What it remembers per
+conversation is size-bounded (LRU), so memory stays flat however many conversations pass.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,14 +24,19 @@ from typing import Any
 
 import anyio
 
+from gateway.bounded import LruDict, LruSet
 from gateway.channels.render import message_text
 from gateway.channels.telegram import ChannelSendError, TelegramClient
 from gateway.channels.wechat import WechatClient
 from gateway.conversations import ConversationInfo, ConversationNotFound, ConversationStore
 from gateway.hub import CONSOLE_TOPIC, Hub
+from gateway.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
 CHANNELS = ("telegram", "wechat")
+REMEMBERED_CONVERSATIONS = 10_000
+REMEMBERED_MESSAGES = 50_000
+DEFAULT_CATCH_UP_WINDOW = timedelta(hours=24)
 
 
 class OutboundDispatcher:
@@ -47,37 +56,76 @@ class OutboundDispatcher:
         self.wechat = wechat
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
-        self._sent: set[tuple[str, int]] = set()
-        self._passive: set[tuple[str, int]] = set()
-        self._turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Old entries may be forgotten: what they guard was delivered and recorded long ago.
+        self._sent: LruSet[tuple[str, int]] = LruSet(REMEMBERED_MESSAGES)
+        self._passive: LruSet[tuple[str, int]] = LruSet(REMEMBERED_MESSAGES)
+        self._turns = KeyedLocks()
         self._tails: dict[str, asyncio.Task[None]] = {}
-        self._channels: dict[str, ConversationInfo] = {}
-        self.failed: list[tuple[str, int]] = []
+        self._channels: LruDict[str, ConversationInfo] = LruDict(REMEMBERED_CONVERSATIONS)
+        self._seen: LruDict[str, int] = LruDict(REMEMBERED_CONVERSATIONS)  # highest seq enqueued
+        self.failed: list[tuple[str, int]] = []  # last given-up deliveries (bounded below)
+        self.catch_ups = 0
 
     @asynccontextmanager
     async def turn(self, conversation_id: str) -> AsyncIterator[None]:
         """Held by the WeChat webhook while it may still answer passively."""
-        async with self._turns[conversation_id]:
+        async with self._turns.hold(conversation_id):
             yield
 
     def mark_passive(self, conversation_id: str, seqs: list[int]) -> None:
         """These messages reached the customer in the passive reply: don't send them again."""
-        self._passive.update((conversation_id, s) for s in seqs)
+        for seq in seqs:
+            self._passive.add((conversation_id, seq))
 
     async def run(self, resend_window: timedelta | None = None) -> None:
+        window = resend_window or DEFAULT_CATCH_UP_WINDOW
         async with self.hub.subscribe(CONSOLE_TOPIC) as queue:
-            if resend_window is not None:
-                await self.resend_pending(resend_window)
+            behind = resend_window is not None  # after a (re)start: send what is stored, not delivered
             while True:
-                event = await queue.get()
-                if event.get("type") == "message":
-                    await self.enqueue(str(event["conversation_id"]), dict(event["message"]))
+                if behind or self.hub.take_overflow(queue):
+                    behind = not await self._catch_up(window)
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=5.0) if behind else await queue.get()
+                except TimeoutError:
+                    continue  # retry the catch-up that failed
+                if event.get("type") != "message":
+                    continue
+                try:
+                    await self.on_message(str(event["conversation_id"]), dict(event["message"]))
+                except Exception as exc:  # database trouble: this event is caught up from the database
+                    log.warning("dispatcher could not handle a message event (%s); catching up", exc)
+                    behind = True
 
-    async def enqueue(self, conversation_id: str, message: dict[str, Any]) -> None:
-        if message.get("sender") == "customer":
-            return
+    async def _catch_up(self, window: timedelta) -> bool:
+        try:
+            await self.resend_pending(window)
+        except Exception as exc:
+            log.warning("dispatcher catch-up from the database failed (%s); retrying", exc)
+            return False
+        self.catch_ups += 1
+        return True
+
+    async def on_message(self, conversation_id: str, message: dict[str, Any]) -> None:
+        """A message event from the hub; a seq gap (lost events) is filled from the database first."""
         info = await self._conversation(conversation_id)
         if info is None or info.channel not in CHANNELS or not info.channel_user_id:
+            return
+        seq = int(message["seq"])
+        seen = self._seen.get(conversation_id)
+        if seen is not None and seq > seen + 1:
+            missed = await anyio.to_thread.run_sync(self.store.messages_after, conversation_id, seen)
+            for earlier in missed:
+                if earlier.seq < seq:
+                    await self.enqueue(conversation_id, earlier.to_dict())
+        await self.enqueue(conversation_id, message)
+
+    async def enqueue(self, conversation_id: str, message: dict[str, Any]) -> None:
+        info = await self._conversation(conversation_id)
+        if info is None or info.channel not in CHANNELS or not info.channel_user_id:
+            return
+        seq = int(message["seq"])
+        self._seen[conversation_id] = max(seq, self._seen.get(conversation_id) or 0)
+        if message.get("sender") == "customer":
             return
         previous = self._tails.get(conversation_id)
         task = asyncio.create_task(self._deliver_after(previous, info, message))
@@ -110,14 +158,15 @@ class OutboundDispatcher:
             await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
 
     async def _conversation(self, conversation_id: str) -> ConversationInfo | None:
-        if conversation_id not in self._channels:
+        """The conversation's channel (cached: channel and user id never change)."""
+        info = self._channels.get(conversation_id)
+        if info is None:
             try:
-                self._channels[conversation_id] = await anyio.to_thread.run_sync(
-                    self.store.get, conversation_id
-                )
+                info = await anyio.to_thread.run_sync(self.store.get, conversation_id)
             except ConversationNotFound:
                 return None
-        return self._channels[conversation_id]
+            self._channels[conversation_id] = info
+        return info
 
     async def _deliver_after(
         self, previous: asyncio.Task[None] | None, info: ConversationInfo, message: dict[str, Any]
@@ -132,6 +181,8 @@ class OutboundDispatcher:
         if key in self._sent:
             return
         if key in self._passive:
+            self._passive.discard(key)
+            self._sent.add(key)
             await self._delivered(info.id, key[1])
             return
         send = self._sender(info, message)
@@ -155,7 +206,7 @@ class OutboundDispatcher:
             self._sent.add(key)
             await self._delivered(info.id, key[1])
             return
-        self.failed.append(key)
+        self.failed = [*self.failed[-99:], key]
         log.error("%s delivery of seq %s to conversation %s given up", info.channel, key[1], info.id[:8])
 
     async def _delivered(self, conversation_id: str, seq: int) -> None:
