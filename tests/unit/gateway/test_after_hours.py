@@ -109,6 +109,7 @@ async def test_a_message_with_phone_and_problem_becomes_an_inquiry_ticket(taker:
         "source": "after_hours_message",
         "handoff_reason": "request_human",
         "type_text": "非工作时间留言",
+        "reporter_verified": False,  # a phone typed into a message proves nothing (guide 1.4)
     }
     handoff = taker.handoffs.current(taker.conv.id)
     assert handoff is not None and handoff.ticket_id == view.id
