@@ -76,7 +76,9 @@ $(ONNX): scripts/export_onnx.py | $(VENV)/.installed
 train: $(MODEL) ## train the Rasa model into models/ (only when the training data changed)
 
 $(MODEL): $(RASA_DATA) $(ONNX) | $(RASA_VENV)/.installed
-	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name kefu
+	@mkdir -p var
+	start=$$(date +%s); $(RASA) train --config config.yml --domain domain.yml --data bot/data --out models \
+		--fixed-model-name kefu && echo $$(( $$(date +%s) - start )) > var/train_seconds.txt
 	touch $@
 
 nlu-report: $(MODEL) ## NLU accuracy on the test split and the real-text dev set -> docs/nlu.md
@@ -113,6 +115,7 @@ test: setup $(STAMPS)/postgresql lint typecheck rasa-validate train index rasa-t
 
 bench: setup train index ## benchmarks; results and plots land in docs/
 	$(PY) scripts/bench_retrieval.py
+	$(PY) scripts/bench_nlu_parse.py
 	$(PY) scripts/nlu_report.py
 	$(PY) scripts/bench_gateway.py
 

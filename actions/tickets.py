@@ -22,6 +22,7 @@ from actions.slots import (
     normalize_fault_type,
     parse_correction,
 )
+from kefu.textnorm import normalize
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,9 @@ def _display(tracker: Tracker, field: str) -> str:
 
 
 def _latest_text(tracker: Tracker) -> str:
-    """The customer's whole last message (slot values may be only a piece of it)."""
-    return str((tracker.latest_message or {}).get("text") or "")
+    """The customer's whole last message (slot values may be only a piece of it), normalised like the NLU
+    reads it (寬帶斷網 -> 宽带断网, full-width digits, Weibo noise), so the keyword tables match."""
+    return normalize(str((tracker.latest_message or {}).get("text") or ""))
 
 
 def _last_valid_phone(tracker: Tracker) -> str | None:

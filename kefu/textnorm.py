@@ -43,16 +43,14 @@ _POST_MARKER = re.compile(r"[（(]\s*\d{1,2}\s*/\s*\d{1,2}\s*[)）]")
 # punctuation/spaces. "那个"/"就是" are real words mid-sentence ("那个套餐"), so only their leading
 # or repeated use is cut.
 _CLAUSE_START = r"(?:^|(?<=[\s，。,.!！?？：:；;]))"
-_LEADING_FILLER = re.compile(
-    _CLAUSE_START + r"(?:(?:嗯+|啊+|唉+|哎+|呃+|额+|那个|就是|这个)[\s，,。.…~～]*)+"
-)
+_LEADING_FILLER = re.compile(_CLAUSE_START + r"(?:(?:嗯+|啊+|唉+|哎+|呃+|额+|那个|就是)[\s，,。.…~～]*)+")
 _LONE_FILLER = re.compile(r"(?<=[\s，,。.])(?:嗯+|啊+|唉+|呃+)(?=[\s，,。.])")
 _REPEATED_WORD = re.compile(r"(那个|就是|这个|然后|我想|请问)(?:\1)+")
 _REPEATED_PRONOUN = re.compile(r"([我你他她它])\1+(?![们])")
 # Numeral stutter: 五五十块 -> 五十块, 一一百 -> 一百 (a digit said twice before a unit).
 _NUMERAL_STUTTER = re.compile(r"([一二两三四五六七八九])\1(?=[十百千万块元])")
 _SPACES = re.compile(r"[ \t]{2,}")
-_EDGE_PUNCT = " ，,、"
+_EDGE_PUNCT = " ，,、：:"
 
 
 @lru_cache(maxsize=1)
