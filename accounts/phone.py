@@ -15,6 +15,15 @@ def normalize_mobile(text: str) -> str | None:
     return "".join(match.groups()) if match else None
 
 
+def remove_mobiles(text: str) -> str:
+    """``text`` without the mobile numbers in it (as ``normalize_mobile`` finds them)."""
+    kept, last = [], 0
+    for match in _MOBILE_RE.finditer(text.translate(_FULLWIDTH)):  # same length: spans fit ``text``
+        kept.append(text[last : match.start()])
+        last = match.end()
+    return "".join(kept) + text[last:]
+
+
 def normalize_contact_number(text: str) -> str | None:
     """A mobile number, or a fixed-line number (broadband accounts are registered on one), or None."""
     mobile = normalize_mobile(text)

@@ -14,27 +14,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from accounts.business import BUSINESS_REQUIREMENTS, describe_requirement
 from accounts.service import AccountError, AccountSummary, NotAPlan, SamePlan, UnknownOffer
 from actions.common import HUMAN_BUTTON, account_service, catalogue, local_time, ticket_service
-from actions.tickets import describe_ticket
 from kefu.privacy import mask_phone
 from tariffs import format as fmt
+from tickets import OPEN_STATUSES
+from tickets.forms import describe_ticket
 
 log = logging.getLogger(__name__)
 
 TICKET_ID_RE = re.compile(r"TK\d{8}-\d{3,6}", re.IGNORECASE)
 CONFIRM_BUTTONS = [{"title": "确认办理", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}]
-STATUS_LABELS = {
-    "new": "已受理",
-    "open": "已受理",
-    "assigned": "已派单",
-    "in_progress": "处理中",
-    "pending_customer": "待您补充信息",
-    "waiting_customer": "待您补充信息",
-    "reopened": "已重新处理",
-    "resolved": "已解决",
-    "closed": "已关闭",
-    "cancelled": "已撤销",
-}
-OPEN_STATUSES = ("new", "open", "assigned", "in_progress", "pending_customer", "waiting_customer", "reopened")
 
 
 def summary_text(s: AccountSummary) -> str:
@@ -55,10 +43,6 @@ def summary_text(s: AccountSummary) -> str:
         )
     lines += [f"· 待生效：{p.offer_name}，{p.effective_date:%Y年%m月%d日}起生效" for p in s.pending]
     return "\n".join(lines)
-
-
-def _status(view: Any) -> str:
-    return str(getattr(view, "status_label", "") or STATUS_LABELS.get(str(view.status), str(view.status)))
 
 
 ACCOUNT_INTENTS = (
@@ -149,7 +133,7 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
             lines = [f"{mask_phone(phone)}名下的工单："]
             for view in tickets[:10]:
                 label = getattr(view, "type_label", view.type)
-                line = f"· {view.id}（{label}）：{_status(view)}，处理部门：{view.department_label}"
+                line = f"· {view.id}（{label}）：{view.status_label}，处理部门：{view.department_label}"
                 if str(view.status) in OPEN_STATUSES:
                     line += f"，预计{local_time(view.due_at)}前处理完毕"
                 lines.append(line)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,9 +15,13 @@ from accounts.verification import VerificationService
 from kefu.db import make_engine, make_session_factory
 from kefu.settings import get_common_settings
 from tariffs.catalogue import Catalogue, get_catalogue
+from tickets import TicketService
+from tickets.forms import local_time as local_time  # the actions' name for it
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 _lock = threading.Lock()
+
+if TYPE_CHECKING:
+    from retrieval import KnowledgeBase
 
 # Buttons asking whether an answer helped (rules react to affirm / deny after an answer).
 HELPFUL_BUTTONS = [{"title": "有帮助", "payload": "/affirm"}, {"title": "没解决", "payload": "/deny"}]
@@ -48,21 +50,15 @@ def account_service() -> AccountService:
 
 
 @lru_cache(maxsize=1)
-def ticket_service() -> Any:
+def ticket_service() -> TicketService:
     """The tickets package's TicketService on the shared database."""
-    from tickets.service import TicketService
-
     return TicketService(session_factory())
 
 
-def knowledge_base() -> Any:
-    """The retrieval singleton (it loads the model and index once itself)."""
+def knowledge_base() -> KnowledgeBase:
+    """The retrieval singleton (it loads the model and index once itself; imported late so the action
+    server starts without loading torch)."""
     from retrieval import get_knowledge_base
 
     with _lock:
         return get_knowledge_base()
-
-
-def local_time(value: datetime) -> str:
-    """A deadline as customers read it: ``2026年11月29日 18:00``, Beijing time."""
-    return value.astimezone(LOCAL_TZ).strftime("%Y年%m月%d日 %H:%M")

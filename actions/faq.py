@@ -10,18 +10,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON, knowledge_base
+from actions.customer_text import question_text
 
 log = logging.getLogger(__name__)
-
-
-def question_text(tracker: Tracker) -> str:
-    """The customer's question; after a button like ``/ask_policy`` it is the message before it."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            text = str(event.get("text") or "")
-            if text and not text.startswith("/"):
-                return text
-    return ""
 
 
 class ActionAnswerPolicy(Action):  # type: ignore[misc]

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON, catalogue
-from actions.faq import question_text
+from actions.customer_text import question_text
 from tariffs.catalogue import CatalogueError
 from tariffs.query import answer_tariff_question
 

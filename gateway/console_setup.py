@@ -27,7 +27,7 @@ from gateway.conversations import StateConflict
 from gateway.hub import CONSOLE_TOPIC, conversation_topic
 
 if TYPE_CHECKING:
-    from tickets.service import TicketService
+    from tickets import TicketService
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_SECONDS = 3600
@@ -43,7 +43,7 @@ class Console:
     def tickets(self) -> TicketService:
         service: TicketService | None = getattr(self.app.state, "ticket_service", None)
         if service is None:
-            from tickets.service import TicketService
+            from tickets import TicketService
 
             service = TicketService(self.app.state.session_factory)
             self.app.state.ticket_service = service

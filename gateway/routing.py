@@ -239,11 +239,6 @@ class ConversationRouter:
             out.extend(await self._enqueue_locked(conv.id, reason, note))
             return RouteResult(out, "queue", customer)
 
-    async def enqueue(self, conversation_id: str, reason: str, note: str = "") -> list[StoredMessage]:
-        """Move a conversation the bot answers to the human queue and tell the customer where they stand."""
-        async with self.state_lock(conversation_id):
-            return await self._enqueue_locked(conversation_id, reason, note)
-
     async def _enqueue_locked(self, conversation_id: str, reason: str, note: str) -> list[StoredMessage]:
         try:
             info = await anyio.to_thread.run_sync(

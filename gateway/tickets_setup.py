@@ -11,8 +11,7 @@ from fastapi import FastAPI
 
 from gateway.conversations import ConversationInfo, OutgoingMessage
 from gateway.hub import conversation_topic
-from tickets.overdue import run_overdue_loop
-from tickets.service import InvalidRating, NotTicketOwner, TicketNotFound, TicketService, TicketView
+from tickets import InvalidRating, NotTicketOwner, TicketNotFound, TicketService, TicketView, run_overdue_loop
 from tickets.settings import get_ticket_settings
 
 log = logging.getLogger(__name__)

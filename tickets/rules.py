@@ -97,7 +97,6 @@ DEADLINE_RULES: tuple[DeadlineRule, ...] = (
 # Customer feedback after an emergency is answered within 24 h (7.4): the follow-up of a
 # reopened ticket uses the urgent fault target.
 REOPEN_RESOLUTION = Target(24, H)
-REOPEN_SOURCE = "7.4"
 
 
 @dataclass(frozen=True)
@@ -114,13 +113,14 @@ class TicketType:
 D = Department
 _ID = "机主本人有效身份证件原件"
 TICKET_TYPES: tuple[TicketType, ...] = (
-    # Faults (3.1.2 技术类问题; dispatched to network operations or field service, 3.2.2).
-    TicketType("no_signal", C.FAULT, "手机无信号", D.NETWORK_OPS, S.III, ("无信号", "没信号", "信号差", "信号弱")),
-    TicketType("slow_network", C.FAULT, "网速慢", D.NETWORK_OPS, S.IV, ("网速慢", "网络卡", "上网慢")),
-    TicketType("broadband_down", C.FAULT, "宽带断网", D.FIELD_SERVICE, S.III, ("宽带断网", "断网", "宽带故障", "上不了网")),
+    # Faults (3.1.2 技术类问题; dispatched to network operations or field service, 3.2.2). The aliases
+    # are also how the fault form recognises the customer's words (tickets.intake.known_fault_type).
+    TicketType("no_signal", C.FAULT, "手机无信号", D.NETWORK_OPS, S.III, ("无信号", "没信号", "没有信号", "信号差", "信号弱", "无服务")),
+    TicketType("slow_network", C.FAULT, "网速慢", D.NETWORK_OPS, S.IV, ("网速慢", "网络卡", "上网慢", "很慢", "卡", "慢")),
+    TicketType("broadband_down", C.FAULT, "宽带断网", D.FIELD_SERVICE, S.III, ("宽带断网", "断网", "宽带故障", "上不了网", "连不上", "没网", "宽带坏", "断了")),
     TicketType("modem_light", C.FAULT, "光猫指示灯异常", D.FIELD_SERVICE, S.III, ("光猫", "光猫红灯", "LOS灯")),
-    TicketType("call_failure", C.FAULT, "无法通话", D.NETWORK_OPS, S.III, ("无法通话", "打不出", "打不通")),
-    TicketType("tv_fault", C.FAULT, "电视故障", D.FIELD_SERVICE, S.IV, ("电视故障", "IPTV", "机顶盒")),
+    TicketType("call_failure", C.FAULT, "无法通话", D.NETWORK_OPS, S.III, ("无法通话", "打不出", "打不通", "接不到", "不能打电话", "通话")),
+    TicketType("tv_fault", C.FAULT, "电视故障", D.FIELD_SERVICE, S.IV, ("电视故障", "电视", "电视没信号", "电视看不了", "电视黑屏", "IPTV", "机顶盒")),
     TicketType("fault_other", C.FAULT, "其他故障", D.NETWORK_OPS, S.III),
     # Complaints (3.1.2 服务类/投诉类, 3.3.4).
     TicketType("staff_attitude", C.COMPLAINT, "服务态度", D.CUSTOMER_SERVICE, S.III, ("态度", "服务态度")),
@@ -134,9 +134,9 @@ TICKET_TYPES: tuple[TicketType, ...] = (
     TicketType("broadband_install", C.BUSINESS, "宽带新装", D.FIELD_SERVICE, S.II, ("装宽带", "宽带新装", "宽带安装"), (_ID, "安装地址")),
     TicketType("relocation", C.BUSINESS, "宽带移机", D.FIELD_SERVICE, S.II, ("移机", "搬家"), (_ID, "新安装地址")),
     TicketType("port_in", C.BUSINESS, "携号转入", D.BUSINESS_HALL, S.II, ("携号转入",), (_ID, "携转授权码")),
-    TicketType("port_out", C.BUSINESS, "携号转网", D.BUSINESS_HALL, S.II, ("port_number", "携号转网", "携号转出"), (_ID, "携转授权码（短信SQXZ#姓名#证件号码发送至10086获取）")),
-    TicketType("cancel_number", C.BUSINESS, "号码销户", D.BUSINESS_HALL, S.III, ("cancel_service", "销户", "注销号码"), (_ID,)),
-    TicketType("cancel_broadband", C.BUSINESS, "宽带拆机", D.BUSINESS_HALL, S.III, ("拆机", "宽带拆机"), (_ID, "光猫等租用设备")),
+    TicketType("port_out", C.BUSINESS, "携号转网", D.BUSINESS_HALL, S.II, ("port_number", "携号转网", "携号转出"), (_ID, "携转授权码（编辑短信SQXZ#姓名#证件号码发送至10086获取）")),
+    TicketType("cancel_number", C.BUSINESS, "号码销户", D.BUSINESS_HALL, S.III, ("cancel_service", "销户", "注销号码"), (_ID, "宽带拆机需归还光猫等租用设备")),
+    TicketType("cancel_broadband", C.BUSINESS, "宽带拆机", D.BUSINESS_HALL, S.III, ("拆机", "宽带拆机"), (_ID, "宽带拆机需归还光猫等租用设备")),
     TicketType("plan_change", C.BUSINESS, "套餐变更", D.BUSINESS_HALL, S.IV, ("改套餐", "套餐变更"), (_ID,)),
     TicketType("business_other", C.BUSINESS, "其他业务", D.BUSINESS_HALL, S.III, (), (_ID,)),
     # Inquiries (3.1.1 投诉与咨询类).
@@ -196,16 +196,28 @@ class Rules:
                 return row
         raise KeyError(code)
 
+    def match_type(self, category: Category, text: str) -> TicketType | None:
+        """The type whose code, label or alias the text names; the longest word wins, so
+        「光猫红灯了」 is modem_light (not the 光猫 of another row) and 「手机卡没信号」 no_signal."""
+        words = (text or "").strip().casefold()
+        if not words:
+            return None
+        best: tuple[int, TicketType] | None = None
+        for row in self.types:
+            if row.category is not category:
+                continue
+            if words in (row.code, row.label.casefold()):
+                return row
+            for alias in (row.label, *row.aliases):
+                if alias and alias.casefold() in words and (best is None or len(alias) > best[0]):
+                    best = (len(alias), row)
+        return best[1] if best else None
+
     def resolve_type(self, category: Category, raw: str) -> TicketType:
         """The type a customer's words or a code name; unknown words → the category's "other" type."""
-        text = (raw or "").strip()
-        rows = [row for row in self.types if row.category is category]
-        for row in rows:
-            if text in (row.code, row.label) or text in row.aliases:
-                return row
-        for row in rows:
-            if any(alias and alias in text for alias in (row.label, *row.aliases)):
-                return row
+        found = self.match_type(category, raw)
+        if found is not None:
+            return found
         fallback = {
             Category.FAULT: "fault_other",
             Category.COMPLAINT: "complaint_other",

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tickets.service import IncidentInfo, TicketView
+from tickets.views import IncidentInfo, TicketView
 
 
 class EventOut(BaseModel):

@@ -30,7 +30,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 OPEN_STATUSES = frozenset(
     {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_CUSTOMER, Status.REOPENED}
 )
-TERMINAL_STATUSES = frozenset({Status.CLOSED, Status.CANCELLED})
 STATUS_LABELS: dict[Status, str] = {
     Status.NEW: "已受理",
     Status.ASSIGNED: "已派单",

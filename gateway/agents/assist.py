@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from accounts.phone import normalize_mobile
 from gateway.agents.handoffs import HandoffView
 from gateway.agents.policy import reason_for
 from gateway.conversations import StoredMessage
@@ -17,9 +18,10 @@ from gateway.rasa_client import RasaClient, RasaUnavailable
 from kefu.privacy import mask_phone, mask_sensitive
 
 if TYPE_CHECKING:
-    from tickets.service import TicketService
+    from tickets import TicketService
 
 log = logging.getLogger(__name__)
+# The bot's slots that may hold the customer's phone, the SMS-verified one first.
 PHONE_SLOTS = ("verified_phone", "contact_phone", "verify_phone", "phone_number")
 HIDDEN_SLOTS = {"otp_code", "session_started_metadata"}
 
@@ -61,14 +63,19 @@ def understanding(tracker: dict[str, Any]) -> dict[str, Any]:
     return {"intents": turns[-10:], "ranking": ranking, "slots": slots, "active_form": loop}
 
 
-def customer_phone(tracker: dict[str, Any]) -> tuple[str | None, bool]:
-    """The customer's phone from the bot's slots, and whether it was verified by SMS."""
-    slots = tracker.get("slots") or {}
+def phone_from_slots(slots: dict[str, Any]) -> tuple[str | None, bool]:
+    """The customer's mobile from the bot's slots (verified first), and whether SMS verified it."""
     for name in PHONE_SLOTS:
         value = slots.get(name)
-        if isinstance(value, str) and sum(ch.isdigit() for ch in value) >= 11:
-            return value, name == "verified_phone"
+        phone = normalize_mobile(value) if isinstance(value, str) else None
+        if phone:
+            return phone, name == "verified_phone"
     return None, False
+
+
+def customer_phone(tracker: dict[str, Any]) -> tuple[str | None, bool]:
+    """The customer's phone from the bot's slots, and whether it was verified by SMS."""
+    return phone_from_slots(tracker.get("slots") or {})
 
 
 def _ticket(view: Any) -> dict[str, Any]:

@@ -8,39 +8,40 @@ customer its number and hands the conversation back to the bot.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from accounts.phone import normalize_mobile, remove_mobiles
+from gateway.agents.assist import phone_from_slots
 from gateway.agents.handoffs import HandoffLog
 from gateway.agents.policy import WorkingHours
 from gateway.conversations import ConversationInfo, ConversationStore
+from gateway.payload_labels import is_payload
 from kefu.privacy import mask_sensitive
 
 if TYPE_CHECKING:
-    from tickets.service import TicketService
+    from tickets import TicketService
 
 log = logging.getLogger(__name__)
-PHONE_RE = re.compile(r"(?<!\d)(?:\+?86)?(1[3-9]\d{9})(?!\d)")
-PHONE_SLOTS = ("verified_phone", "contact_phone", "verify_phone", "phone_number")
 TICKET_TYPE = "非工作时间留言"
 ASK_PHONE = "请在留言中附上您的11位手机号码，方便客服在工作时间联系您。"
 ASK_PROBLEM = "已记下您的联系电话，请再简单描述一下您要咨询或反映的问题。"
 
 
 def find_phone(texts: list[str]) -> str | None:
+    """The newest mobile number the customer typed."""
     for text in reversed(texts):
-        match = PHONE_RE.search(text)
-        if match:
-            return match.group(1)
+        phone = normalize_mobile(text)
+        if phone:
+            return phone
     return None
 
 
 def problem_text(texts: list[str]) -> str:
-    """The customer's words without commands and without the bare phone number."""
-    parts = [PHONE_RE.sub("", t).strip(" ，,。.；;") for t in texts if not t.startswith("/")]
+    """The customer's words without button presses and without the bare phone number."""
+    parts = [remove_mobiles(t).strip(" ，,。.；;") for t in texts if not is_payload(t)]
     return "\n".join(p for p in parts if len(p) >= 2)
 
 
@@ -104,8 +105,4 @@ class LeaveMessage:
             slots = await self.slots(conversation_id)
         except Exception:  # Rasa down: ask the customer instead
             return None
-        for name in PHONE_SLOTS:
-            value = slots.get(name)
-            if isinstance(value, str) and PHONE_RE.search(value):
-                return find_phone([value])
-        return None
+        return phone_from_slots(slots)[0]

@@ -1,6 +1,7 @@
 """The queue's rules: why a conversation goes to a human, how urgent it is, and when agents work.
 
-Each rule is one readable table; routing and the console only look things up here.
+Each rule is one readable table; routing and the console only look things up here. The escalation
+words are the complaint rules' own table (``tickets.escalation``), re-exported for the router.
 """
 
 from __future__ import annotations
@@ -10,56 +11,41 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tickets.escalation import escalation_note
+
+__all__ = ["REASONS", "UNKNOWN_REASON", "Reason", "WorkingHours", "escalation_note", "reason_for"]
+
 
 @dataclass(frozen=True)
 class Reason:
     code: str
     label: str  # shown to agents
     priority: int  # higher is served first; equal priorities by waiting time
+    source: str  # guide section the rule comes from
 
 
 # Why a conversation is in the human queue (the ``handoff.reason`` of the bot's payload, or the
-# gateway's own escalation check). Escalation risk goes first: the guide's complaint rules (3.3)
-# ask for an immediate human response when a customer threatens to take a complaint outside.
+# gateway's own escalation check, ``tickets.escalation``), most urgent first.
 REASONS: dict[str, Reason] = {
     r.code: r
     for r in (
-        Reason("escalation", "投诉升级风险", 20),
-        Reason("fallback", "机器人连续未能理解", 10),
-        Reason("request_human", "客户要求转人工", 5),
-        Reason("after_hours_message", "非工作时间留言", 0),
-        Reason("agent_takeover", "坐席主动接管", 5),
+        # A complaint that may leave the company: a dedicated person at once (2.4.1, 3.3.4, 7.2).
+        Reason("escalation", "投诉升级风险", 20, "2.4.1, 3.3.4, 7.2"),
+        # Complex problems the bot cannot handle are passed on, not answered at random (2.2.2).
+        Reason("fallback", "机器人连续未能理解", 10, "2.2.2"),
+        # Smart and human service answer side by side (5.2.1 「智能客服+人工客服」双线响应).
+        Reason("request_human", "客户要求转人工", 5, "5.2.1"),
+        # A message left after hours is answered within the 24-hour response target (5.2.1).
+        Reason("after_hours_message", "非工作时间留言", 0, "5.2.1"),
+        # An agent who joins is responsible for the conversation from then on (5.2.1 首问负责制).
+        Reason("agent_takeover", "坐席主动接管", 5, "5.2.1"),
     )
 }
-UNKNOWN_REASON = Reason("other", "其他原因", 5)
+UNKNOWN_REASON = Reason("other", "其他原因", 5, "")
 
 
 def reason_for(code: str | None) -> Reason:
     return REASONS.get(code or "", UNKNOWN_REASON)
-
-
-# Words that show a complaint may leave the company (regulator, consumer association, media,
-# courts). The dialogue's complaint actions check the same risk; the gateway checks on its own
-# so that no wording slips through to the bot.
-ESCALATION_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), note)
-    for pattern, note in (
-        (r"工信部|工业和信息化部|通信管理局|通管局", "客户提及向工信部/通信管理局申诉"),
-        (r"(?<!\d)(?:12)?315(?!\d)", "客户提及315/12315投诉"),
-        (r"消协|消费者协会", "客户提及消费者协会"),
-        (r"媒体|曝光|记者|上新闻", "客户提及媒体曝光"),
-        (r"律师|起诉|法院|打官司", "客户提及律师/法律途径"),
-        (r"投诉到|去投诉你们|向上级投诉", "客户表示要向外部投诉"),
-    )
-)
-
-
-def escalation_note(text: str) -> str | None:
-    """Why this customer message needs a human at once, or None."""
-    for pattern, note in ESCALATION_PATTERNS:
-        if pattern.search(text):
-            return note
-    return None
 
 
 class WorkingHours:

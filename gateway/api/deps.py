@@ -6,7 +6,6 @@ import secrets
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.conversations import ConversationStore
 from gateway.errors import ApiError
@@ -14,7 +13,7 @@ from gateway.routing import ConversationRouter
 from gateway.settings import GatewaySettings
 
 if TYPE_CHECKING:
-    from tickets.service import TicketService
+    from tickets import TicketService
 
 
 def get_settings(request: Request) -> GatewaySettings:
@@ -30,11 +29,6 @@ def get_router(request: Request) -> ConversationRouter:
 def get_store(request: Request) -> ConversationStore:
     store: ConversationStore = request.app.state.store
     return store
-
-
-def get_session_factory(request: Request) -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    return factory
 
 
 def get_knowledge_base(request: Request) -> Any:

@@ -254,8 +254,8 @@ async def create_ticket(
     conversation_id: str, body: TicketIn, request: Request, desk: DeskDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Open a ticket for the customer of this conversation (phone: given, or the bot's verified one)."""
+    from tickets import TicketError
     from tickets.schemas import TicketOut
-    from tickets.service import TicketError
 
     with _errors():
         info, _ = await desk.conversation(actor, conversation_id)

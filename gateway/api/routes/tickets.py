@@ -10,6 +10,16 @@ from fastapi import APIRouter, Depends, Query
 
 from gateway.api.deps import StaffPrincipal, get_ticket_service, require_staff
 from gateway.errors import ApiError
+from tickets import (
+    IncidentNotFound,
+    InvalidRating,
+    InvalidTicketData,
+    InvalidTransition,
+    NotTicketOwner,
+    TicketError,
+    TicketNotFound,
+    TicketService,
+)
 from tickets.schemas import (
     AssigneeChange,
     CommentIn,
@@ -20,16 +30,6 @@ from tickets.schemas import (
     StatusChange,
     TicketOut,
     TicketPageOut,
-)
-from tickets.service import (
-    IncidentNotFound,
-    InvalidRating,
-    InvalidTicketData,
-    InvalidTransition,
-    NotTicketOwner,
-    TicketError,
-    TicketNotFound,
-    TicketService,
 )
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])

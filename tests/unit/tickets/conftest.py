@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 
 from kefu.db import make_engine, make_session_factory, upgrade_database
 from tests.unit.tickets.postgres import create_database, find_pg_bin, postgres_cluster
+from tickets import TicketService
 from tickets.calendar import WorkingCalendar
-from tickets.service import TicketService
 from tickets.settings import TicketSettings
 
 # A Monday morning in Beijing (01:00 UTC = 09:00 +08:00), with no holiday that week.

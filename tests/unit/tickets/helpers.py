@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tickets.service import TicketService, TicketView
+from tickets import TicketService, TicketView
 
 
 def report_fault(

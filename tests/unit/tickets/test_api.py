@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from gateway.api.routes.tickets import router
 from gateway.errors import install_error_handlers
 from tests.unit.tickets.helpers import report_fault
-from tickets.service import TicketService
+from tickets import TicketService
 
 TOKEN = "test-token-123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

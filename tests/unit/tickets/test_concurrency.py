@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.unit.tickets.helpers import report_fault
-from tickets.service import TicketService
+from tickets import TicketService
 
 WORKERS = 8
 

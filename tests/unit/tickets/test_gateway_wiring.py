@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from tickets.service import TicketService
+from tickets import TicketService
 from tickets.settings import get_ticket_settings
 
 TOKEN = "gateway-token-1"

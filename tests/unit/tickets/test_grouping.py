@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from kefu.db import make_session_factory
 from tests.unit.tickets.conftest import Clock
 from tests.unit.tickets.helpers import report_fault
+from tickets import TicketService, TicketView
 from tickets.calendar import WorkingCalendar
-from tickets.service import TicketService, TicketView
 from tickets.settings import TicketSettings
 
 

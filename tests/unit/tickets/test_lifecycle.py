@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.tickets.conftest import Clock
 from tests.unit.tickets.helpers import report_fault
-from tickets.service import (
+from tickets import (
     InvalidRating,
     InvalidTicketData,
     InvalidTransition,

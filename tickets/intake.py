@@ -1,10 +1,11 @@
-"""Plain-Python checks and parsing of what customers type into forms (tested without Rasa)."""
+"""Reading what customers type into the ticket forms: district, address, fault type and corrections."""
 
 from __future__ import annotations
 
 import re
 
 from accounts.phone import normalize_contact_number
+from tickets.rules import DEFAULT_RULES, Category
 
 # The operator's own districts first: "朝阳" in 「我家在朝阳区」 must not become 「我家在朝阳区」.
 KNOWN_DISTRICTS = (
@@ -22,15 +23,6 @@ _LEAD_IN_RE = re.compile(r"^(?:我家|家里|家|我|住址|地址|位置|在|�
 _ADDRESS_PART_RE = re.compile(
     r"(?:[\u4e00-\u9fa5A-Za-z0-9\-]{1,12}?(?:大街|路|街|道|巷|胡同|里|村|镇|乡|小区|花园|家园|公寓|"
     r"大厦|广场|苑|园区|园|院|号楼|楼|栋|幢|座|单元|号|室|层))+(?:[0-9A-Za-z\-]{1,6}(?:室|号)?)?"
-)
-CANCEL_WORDS = ("取消", "算了", "不办了", "不用了", "退出", "不要了")
-
-FAULT_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("宽带断网", ("断网", "上不了网", "连不上", "没网", "宽带坏", "光猫", "断了")),
-    ("网速慢", ("网速慢", "很慢", "卡", "慢")),
-    ("手机无信号", ("没信号", "无信号", "信号差", "信号弱", "没有信号", "无服务")),
-    ("无法通话", ("打不出", "打不通", "接不到", "无法通话", "不能打电话", "通话")),
-    ("电视故障", ("电视", "电视没信号", "电视看不了", "电视黑屏", "iptv", "IPTV", "机顶盒")),
 )
 
 
@@ -69,13 +61,35 @@ def address_answer(text: str) -> str:
     return _LEAD_IN_RE.sub("", text.strip()).strip(" 。.！!")[:80]
 
 
-def known_fault_type(text: str) -> str | None:
-    """The fault category a message names (「家里宽带断了」 -> 宽带断网), or None.
+def address_for(
+    district: str, *, value: str, message: str, asked: str, previous: str, fields: tuple[str, ...]
+) -> str:
+    """The address to keep once ``district`` is known from ``value`` (the slot value; ``message`` is the
+    customer's whole message, ``asked`` the slot the form asked for, ``previous`` the address so far)."""
+    # The NLU hands over just the district entity (「海淀区」); the street is in the message.
+    from_entity = len(value) <= len(district) and district in message
+    if not from_entity or asked == "district":
+        # The whole answer to 「地址是？」 (or a correction's new value) is the address.
+        address = address_answer(message if from_entity else value)
+    elif asked == "form_confirmed" and district in (
+        correction := parse_correction(message, fields).get("district", "")
+    ):
+        address = address_answer(correction)  # 「地址改成…」 at the confirmation step
+    else:
+        address = extract_address(message, district)  # mentioned in passing: the street parts only
+    if address == district and previous.startswith(district):
+        address = previous  # a later bare mention of the district keeps the detail given before
+    return address
 
-    The longest matching word wins, so 「手机卡没信号」 is 手机无信号 and not the 卡 of 网速慢.
+
+def known_fault_type(text: str) -> str | None:
+    """The fault type a message names, as its label (「家里宽带断了」 -> 宽带断网), or None.
+
+    The words are the fault rows of the ticket rules table, so the form yields the same type the
+    ticket gets: 「光猫红灯了」 is 光猫指示灯异常, 「手机卡没信号」 is 手机无信号 (the longest word wins).
     """
-    matches = [(len(word), label) for label, words in FAULT_TYPES for word in words if word in text]
-    return max(matches)[1] if matches else None
+    row = DEFAULT_RULES.match_type(Category.FAULT, text)
+    return row.label if row else None
 
 
 def normalize_fault_type(text: str) -> str | None:
@@ -85,10 +99,6 @@ def normalize_fault_type(text: str) -> str | None:
         return label
     cleaned = text.strip()
     return cleaned if len(cleaned) >= 2 else None
-
-
-def is_cancel(text: str) -> bool:
-    return text.strip().rstrip("吧。!！") in CANCEL_WORDS
 
 
 # A correction names the field and the new value: "电话改成139…", "地址写错了，是朝阳区…".
