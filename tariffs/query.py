@@ -34,13 +34,83 @@ def _kinds(text: str) -> tuple[str, ...] | None:
     return None
 
 
+# A named product: some name, then 卡 / 套餐 / 流量包 / 权益 ... (「动感地带XX卡」「18元30G头条流量包」).
+_NAMED_OFFER_RE = re.compile(
+    r"([\u4e00-\u9fffA-Za-z0-9.]{2,16}?(?:流量包|定向包|加油包|权益包|会员包|权益|套餐|卡))"
+)
+_LEAD_WORDS_RE = re.compile(
+    r"^.*?(?:请问一下|请问|问一下|问问|了解一下|了解|介绍一下|咨询一下|咨询|你们的|你们|那个|这个|想办|办理|办)"
+    r"|^(?:[加开办买换订])?(?:一张|一个|张|个)"
+)
+_SUFFIX_RE = re.compile(r"(?:流量包|定向包|加油包|权益包|会员包|权益|套餐|卡)$")
+# Stems that name a kind of offer, not a product: these questions are answered by the overview.
+_GENERIC_STEMS = frozenset(
+    (
+        *("手机", "电话", "流量", "大流量", "上网", "副", "主", "新", "手机号", "号", "便宜", "优惠"),
+        *("5G", "4G", "宽带", "融合", "漫游", "语音", "国际", "会员", "视频会员", "家庭", "全家"),
+        *("资费", "电话手表", "物联网", "数据", "无限", "不限量", "保号"),
+    )
+)
+_NOT_A_NAME_RE = re.compile(r"[的么吗呢个哪啥有是在么要买能可以我你]")
+_FEE_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块)")
+_DATA_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:G|GB|g|gb|个G)")
+
+
+def unknown_offer_name(catalogue: Catalogue, text: str) -> str | None:
+    """The product the customer names when the catalogue has nothing by that name, else None."""
+    if catalogue.find_all(text):
+        return None
+    for match in _NAMED_OFFER_RE.finditer(text):
+        name = _LEAD_WORDS_RE.sub("", match.group(1)) or match.group(1)
+        stem = _SUFFIX_RE.sub("", name)
+        if len(stem) < 2 or stem.upper() in _GENERIC_STEMS or _NOT_A_NAME_RE.search(stem):
+            continue
+        if re.fullmatch(r"[\d.]+(?:元|块)?", stem) or any(stem in o.name for o in catalogue.offers):
+            continue
+        return name
+    return None
+
+
+def closest_offers(catalogue: Catalogue, text: str, name: str, limit: int = 3) -> list[Offer]:
+    """Offers of the same sort as the unknown one, nearest in price and data (or sharing its words)."""
+    if re.search(r"流量包|定向包|加油包", name):
+        kinds: tuple[str, ...] = ("addon_data",)
+    elif "宽带" in text:
+        kinds = ("broadband", "bundle")
+    else:
+        kinds = _MOBILE
+    pool = [o for o in catalogue.offers if o.kind in kinds]
+    fee = _FEE_RE.search(text)
+    data = _DATA_RE.search(text)
+
+    def distance(o: Offer) -> float:
+        d = 0.0
+        if fee:
+            want = float(fee.group(1))
+            d += abs(o.monthly_fee - want) / max(want, 1.0)
+        if data and o.data_gb is not None:
+            want = float(data.group(1))
+            d += abs(o.data_gb - want) / max(want, 1.0)
+        shared = set(name) & set(o.name + "".join(o.aliases) + o.eligibility)
+        return d - 0.1 * len(shared) + 0.001 * o.monthly_fee
+
+    return sorted(pool, key=distance)[:limit]
+
+
 def _listing(offers: list[Offer], limit: int = 6) -> str:
     return "\n".join(f"· {fmt.offer_line(o)}" for o in offers[:limit])
 
 
 def answer_tariff_question(catalogue: Catalogue, text: str) -> str:
-    """Compare, cheapest, filter by data or budget, one offer's details, or an overview."""
+    """An offer we do not have (and the closest we do), compare, cheapest, filter by data or budget, one
+    offer's details, or an overview."""
     mentioned = catalogue.find_all(text)
+    unknown = None if mentioned else unknown_offer_name(catalogue, text)
+    if unknown:
+        return (
+            f"抱歉，我们的资费目录里没有「{unknown}」。和它最接近的有：\n"
+            f"{_listing(closest_offers(catalogue, text, unknown))}\n想了解哪一款，告诉我名称即可。"
+        )
     if len(mentioned) >= 2:
         return fmt.comparison(catalogue.compare(mentioned[0], mentioned[1]))
     kinds = _kinds(text)

@@ -80,3 +80,12 @@ async def test_fault_named_in_the_first_message_is_not_asked_again(dispatcher) -
     }
     vague = make_tracker({}, [user_event("我要报修", "report_fault")], active_loop="fault_form")
     assert await ValidateFaultForm().extract_fault_type(dispatcher, vague, DOMAIN) == {}
+
+
+async def test_fault_reported_in_traditional_characters_is_not_asked_again(dispatcher) -> None:
+    tracker = make_tracker(
+        {}, [user_event("我家寬帶斷網了，從昨天晚上到現在", "report_fault")], active_loop="fault_form"
+    )
+    assert await ValidateFaultForm().extract_fault_type(dispatcher, tracker, DOMAIN) == {
+        "fault_type": "宽带断网"
+    }

@@ -79,3 +79,30 @@ def test_answer_tariff_question_compares_two_plans(catalogue: Catalogue) -> None
     from tariffs.query import answer_tariff_question
 
     assert "月费多40元" in answer_tariff_question(catalogue, "畅享59和畅享99有什么区别")
+
+
+@pytest.mark.parametrize(
+    ("question", "name", "first"),
+    [
+        ("动感地带潮玩卡有什么优惠", "动感地带潮玩卡", "银龄关爱卡"),
+        ("18元30G头条抖音流量包介绍", "18元30G头条抖音流量包", "10GB流量加油包"),
+        ("请问星耀卡多少钱一个月", "星耀卡", "银龄关爱卡"),
+    ],
+)
+def test_an_offer_we_do_not_have_is_said_so_with_the_closest_we_do(
+    catalogue: Catalogue, question: str, name: str, first: str
+) -> None:
+    from tariffs.query import answer_tariff_question
+
+    lines = answer_tariff_question(catalogue, question).splitlines()
+    assert lines[0] == f"抱歉，我们的资费目录里没有「{name}」。和它最接近的有："
+    assert lines[1].startswith(f"· {first}：")
+
+
+@pytest.mark.parametrize("question", ["青春校园卡多少钱", "有什么套餐", "流量卡资费", "加一张副卡每月多少钱"])
+def test_known_offers_and_generic_questions_are_not_called_unknown(
+    catalogue: Catalogue, question: str
+) -> None:
+    from tariffs.query import unknown_offer_name
+
+    assert unknown_offer_name(catalogue, question) is None

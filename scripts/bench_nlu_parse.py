@@ -1,0 +1,97 @@
+"""`POST /model/parse` latency of the trained model, and of a baseline model for comparison.
+
+Starts `rasa run --enable-api` on a free loopback port for each model in turn, sends every text of the
+held-out split and the real-text dev set (after a warm-up), and writes p50/p95 to
+var/nlu-results/parse_latency.md, which scripts/nlu_report.py puts into docs/nlu.md. Not a test: the
+numbers depend on what else runs on the machine (2 shared cores), so the load average is reported too.
+
+Usage: .venv/bin/python scripts/bench_nlu_parse.py [--baseline var/baseline/kefu.tar.gz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from scripts.nlu_report import OUT, RASA, REAL_DEV, ROOT, TEST_SPLIT, example_texts
+
+TRAIN_SECONDS = ROOT / "var" / "train_seconds.txt"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def measure(model: Path, texts: list[str]) -> tuple[float, float]:
+    port = _free_port()
+    cmd = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(timeout=30) as client:
+            deadline = time.monotonic() + 600
+            while True:
+                try:
+                    if client.get(f"{url}/status").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"rasa server for {model} did not start")
+                time.sleep(2)
+            for text in texts[:20]:
+                client.post(f"{url}/model/parse", json={"text": text})
+            times = []
+            for text in texts:
+                start = time.perf_counter()
+                client.post(f"{url}/model/parse", json={"text": text}).raise_for_status()
+                times.append((time.perf_counter() - start) * 1000)
+        p95 = statistics.quantiles(times, n=20)[-1]
+        return statistics.median(times), p95
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "kefu.tar.gz")
+    parser.add_argument("--baseline", type=Path, default=ROOT / "var" / "baseline" / "kefu.tar.gz")
+    args = parser.parse_args()
+    texts = [t for t, _, _ in example_texts(TEST_SPLIT) + example_texts(REAL_DEV)]
+    rows = []
+    for label, model in (("before (baseline model)", args.baseline), ("after (this model)", args.model)):
+        if model.exists():
+            p50, p95 = measure(model, texts)
+            rows.append(f"| {label} | `{model.relative_to(ROOT)}` | {p50:.1f} | {p95:.1f} |")
+    lines = [
+        "## Speed",
+        "",
+        f"`POST /model/parse`, {len(texts)} messages one after another, load average "
+        f"{os.getloadavg()[0]:.1f} on 2 cores while measuring:",
+        "",
+        "| model | file | p50 ms | p95 ms |",
+        "|---|---|---|---|",
+        *rows,
+    ]
+    if TRAIN_SECONDS.exists():
+        lines += [
+            "",
+            f"Last `make train` took {TRAIN_SECONDS.read_text().strip()} s (wall clock, shared cores).",
+        ]
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "parse_latency.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
