@@ -163,11 +163,7 @@ class VerificationService:
 
     def verified_phone(self, conversation_id: str) -> str | None:
         """The phone this conversation verified, or None if it verified none or the proof expired."""
-        with session_scope(self.session_factory) as session:
-            record = session.get(ConversationVerification, conversation_id)
-            if record is None or record.expires_at <= self.clock():
-                return None
-            return record.phone
+        return verified_phone_of(self.session_factory, conversation_id, self.clock())
 
     def forget(self, conversation_id: str) -> None:
         """Drop the conversation's verification (the customer signs off, or changes phone)."""
@@ -224,3 +220,17 @@ class VerificationService:
             else:
                 error = WrongCode(remaining)
         raise error
+
+
+def verified_phone_of(
+    session_factory: sessionmaker[Session], conversation_id: str, now: datetime
+) -> str | None:
+    """The phone ``conversation_id`` proved by SMS, or None: the one reader of the record.
+
+    The gateway reads it too (agent assist's 「已验证」), so an agent never takes a slot for proof.
+    """
+    with session_scope(session_factory) as session:
+        record = session.get(ConversationVerification, conversation_id)
+        if record is None or record.expires_at <= now:
+            return None
+        return record.phone

@@ -8,12 +8,14 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accounts.verification import verified_phone_of
 from gateway.agents.assist import Assist
 from gateway.agents.audit import AuditLog
 from gateway.agents.auth import AgentDirectory
@@ -106,7 +108,10 @@ async def start(app: FastAPI) -> None:
     state.audit_log = audit
     state.agent_desk = desk
     state.agent_assist = Assist(
-        state.rasa, lambda: getattr(state, "knowledge_base", None), state.console.tickets
+        state.rasa,
+        lambda: getattr(state, "knowledge_base", None),
+        state.console.tickets,
+        lambda conversation_id: verified_phone_of(state.session_factory, conversation_id, datetime.now(UTC)),
     )
     state.jobs.spawn("agent_housekeeping", lambda: _housekeeping(directory))
 

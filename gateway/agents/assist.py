@@ -100,9 +100,12 @@ class Assist:
         rasa: RasaClient,
         knowledge_base: Callable[[], Any],
         tickets: Callable[[], TicketService],
+        verified_phone: Callable[[str], str | None],
         kb_hits: int = 3,
     ) -> None:
         self.rasa = rasa
+        # The server's verification record (accounts), never the bot's verified_phone slot.
+        self.verified_phone = verified_phone
         self.knowledge_base = knowledge_base
         self.tickets = tickets
         self.kb_hits = kb_hits
@@ -117,7 +120,9 @@ class Assist:
             log.warning("tracker of %s unavailable: %s", conversation_id[:8], exc)
             tracker = {}
             notices.append("智能助手状态暂不可用（Rasa 未响应），意图与槽位信息缺失。")
-        phone, verified = customer_phone(tracker)
+        proven = await anyio.to_thread.run_sync(self.verified_phone, conversation_id)
+        phone = proven or customer_phone(tracker)[0]
+        verified = proven is not None
         tickets: list[dict[str, Any]] = []
         if phone:
             service = self.tickets()

@@ -4,15 +4,18 @@ still lets a customer reach a human)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from accounts.models import ConversationVerification
 from gateway.agents.auth import AgentDirectory
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from kefu.db import session_scope
 from tests.customer_api import remember_customer_tokens
 
 PASSWORD = "correct-horse-9"
@@ -240,6 +243,28 @@ def test_assist_without_bot_or_index_says_what_is_missing(client: TestClient) ->
     assert assist["kb_passages"] == []
     assert any("知识库" in n for n in assist["notices"])
     assert any("Rasa" in n for n in assist["notices"])
+
+
+def test_assist_shows_verified_only_from_the_server_record(client: TestClient) -> None:
+    # The bot's verified_phone slot can be forged; the badge an agent trusts comes from the
+    # accounts database, which only a right SMS code writes.
+    cid = queued_conversation(client)
+    wang = login(client, "wang")
+    client.post(f"/api/agent/conversations/{cid}/claim", headers=wang)
+    before = client.get(f"/api/agent/conversations/{cid}/assist", headers=wang).json()
+    assert before["customer"] == {"phone_masked": None, "verified": False}
+    now = datetime.now(UTC)
+    with session_scope(client.app.state.session_factory) as session:  # type: ignore[attr-defined]
+        session.add(
+            ConversationVerification(
+                conversation_id=cid,
+                phone="13800138000",
+                verified_at=now,
+                expires_at=now + timedelta(minutes=30),
+            )
+        )
+    after = client.get(f"/api/agent/conversations/{cid}/assist", headers=wang).json()
+    assert after["customer"] == {"phone_masked": "138****8000", "verified": True}
 
 
 def test_console_page_is_served_with_strict_content_security_policy(client: TestClient) -> None:
