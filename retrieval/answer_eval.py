@@ -67,9 +67,7 @@ def evaluate_answers(kb: KnowledgeBase, rows: list[dict[str, object]]) -> Answer
             continue
         report.answered += 1
         golds = [str(s) for s in row["sections"]]  # type: ignore[attr-defined]
-        cited = any(
-            section_matches(c["section"], g, subsectioned) for c in ans.citations for g in golds
-        )
+        cited = any(section_matches(c["section"], g, subsectioned) for c in ans.citations for g in golds)
         has_fact = re.search(str(row["fact"]), ans.text) is not None
         if cited and has_fact:
             report.correct += 1

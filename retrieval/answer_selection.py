@@ -19,10 +19,28 @@ from retrieval.embedder import Vectors
 
 # What the customer asks for, in the order it is tested (first match wins).
 QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("time", re.compile(r"多久|几天|多长时间|多少天|几个工作日|多快|什么时候|啥时候|何时|时限|几小时|多少小时|多就")),
-    ("materials", re.compile(r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西|信息)|材料|证件|要啥|说些啥")),
-    ("amount", re.compile(r"多少钱|几块|怎么收费|咋收|收费|费用|月费|多少GB|多少流量|几张|几个副卡|几岁|百分之|率|多少")),
-    ("yesno", re.compile(r"能不能|可不可以|可以吗|能吗|行不行|会不会|是不是|要不要|算不算|吗[？?]?$|不[？?]?$")),
+    (
+        "time",
+        re.compile(
+            r"多久|几天|多长时间|多少天|几个工作日|多快|什么时候|啥时候|何时|时限|几小时|多少小时|多就"
+        ),
+    ),
+    (
+        "materials",
+        re.compile(
+            r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西|信息)|材料|证件|要啥|说些啥"
+        ),
+    ),
+    (
+        "amount",
+        re.compile(
+            r"多少钱|几块|怎么收费|咋收|收费|费用|月费|多少GB|多少流量|几张|几个副卡|几岁|百分之|率|多少"
+        ),
+    ),
+    (
+        "yesno",
+        re.compile(r"能不能|可不可以|可以吗|能吗|行不行|会不会|是不是|要不要|算不算|吗[？?]?$|不[？?]?$"),
+    ),
     ("procedure", re.compile(r"怎么|咋|如何|流程|步骤|怎样|哪些渠道|在哪")),
 )
 

@@ -236,6 +236,12 @@ class KnowledgeBase:
         ]
         return SearchResponse(query, hits, bool(hits) and self._confident(query, dense))
 
+    def gate_scores(self, query: str) -> tuple[float, float]:
+        """(best cosine to a typical question, best cosine to a passage): what the gate compares."""
+        dense, chunks = self._rank(query, "hybrid", 3).dense, self._state.chunks
+        q = max((c for i, c in dense if chunks[i].kind == "question"), default=0.0)
+        return q, max((c for i, c in dense if chunks[i].kind != "question"), default=0.0)
+
     def _confident(self, query: str, dense: list[tuple[int, float]]) -> bool:
         """Calibrated on the eval sets against off-topic questions (天气, 写诗, 股票…).
 
