@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +19,9 @@ from tickets import TicketService
 from tickets.forms import local_time as local_time  # the actions' name for it
 
 _lock = threading.Lock()
+
+if TYPE_CHECKING:
+    from retrieval import KnowledgeBase
 
 # Buttons asking whether an answer helped (rules react to affirm / deny after an answer).
 HELPFUL_BUTTONS = [{"title": "有帮助", "payload": "/affirm"}, {"title": "没解决", "payload": "/deny"}]
@@ -52,8 +55,9 @@ def ticket_service() -> TicketService:
     return TicketService(session_factory())
 
 
-def knowledge_base() -> Any:
-    """The retrieval singleton (it loads the model and index once itself)."""
+def knowledge_base() -> KnowledgeBase:
+    """The retrieval singleton (it loads the model and index once itself; imported late so the action
+    server starts without loading torch)."""
     from retrieval import get_knowledge_base
 
     with _lock:

@@ -29,7 +29,7 @@ from tickets.forms import (
 )
 from tickets.intake import (
     address_answer,
-    extract_address,
+    address_for,
     extract_district,
     known_fault_type,
     normalize_fault_type,
@@ -46,6 +46,12 @@ def _last_valid_phone(tracker: Tracker) -> str | None:
             if phone is not None:
                 return phone
     return None
+
+
+def _answer(value: Any, shortest: int = 1) -> str | None:
+    """A free-text answer, or None when it is shorter than ``shortest`` characters."""
+    text = str(value or "").strip()
+    return text if len(text) >= shortest else None
 
 
 class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
@@ -87,29 +93,20 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
         if district is None:
             dispatcher.utter_message(text="请告诉我具体在哪个区（如：海淀区），以及详细地址。")
             return {"district": None}
-        latest = latest_text(tracker)
-        # The NLU hands over just the district entity (「海淀区」); the street is in the message.
-        from_entity = len(text) <= len(district) and district in latest
-        requested = tracker.get_slot("requested_slot")
-        if not from_entity or requested == "district":
-            # The whole answer to 「地址是？」 (or a correction's new value) is the address.
-            address = address_answer(latest if from_entity else text)
-        elif requested == "form_confirmed" and district in (
-            correction := parse_correction(latest, FORMS[self.form].fields).get("district", "")
-        ):
-            address = address_answer(correction)  # 「地址改成…」 at the confirmation step
-        else:
-            address = extract_address(latest, district)  # mentioned in passing: the street parts only
-        previous = str(tracker.get_slot("address") or "")
-        if address == district and previous.startswith(district):
-            address = previous  # a later bare mention of the district keeps the detail given before
+        address = address_for(
+            district,
+            value=text,
+            message=latest_text(tracker),
+            asked=str(tracker.get_slot("requested_slot") or ""),
+            previous=str(tracker.get_slot("address") or ""),
+            fields=FORMS[self.form].fields,
+        )
         return {"district": district, "address": address}
 
     def validate_preferred_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
-        return {"preferred_time": text if text else None}
+        return {"preferred_time": _answer(value)}
 
     def validate_fault_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -122,29 +119,25 @@ class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
     def validate_fault_since(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
-        return {"fault_since": text or None}
+        return {"fault_since": _answer(value)}
 
     def validate_issue_detail(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
-        if len(text) < 4:
+        detail = _answer(value, shortest=4)
+        if detail is None:
             dispatcher.utter_message(text="请再具体描述一下发生了什么，方便我们尽快核实处理。")
-            return {"issue_detail": None}
-        return {"issue_detail": text}
+        return {"issue_detail": detail}
 
     def validate_desired_remedy(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
-        return {"desired_remedy": text or None}
+        return {"desired_remedy": _answer(value)}
 
     def validate_business_type(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        text = str(value or "").strip()
-        return {"business_type": text if len(text) >= 2 else None}
+        return {"business_type": _answer(value, shortest=2)}
 
     async def validate_form_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -15,6 +15,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
+from accounts.seed import seed_demo_accounts
 from kefu.db import upgrade_database
 from kefu.settings import REPO_ROOT, CommonSettings
 from kefu.supervisor import Supervisor, build_services, service_env
@@ -121,12 +122,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     )
     env.update({k: v for k, v in os.environ.items() if k.startswith("KEFU_TEST_STACK_")})
     upgrade_database(settings.database_url)
-    try:
-        from accounts.seed import seed_demo_accounts
-    except ImportError:  # accounts not yet part of the product
-        pass
-    else:
-        seed_demo_accounts(settings.database_url)
+    seed_demo_accounts(settings.database_url)
     supervisor = Supervisor(build_services(settings), env, var_dir / "logs", color=False, echo=False)
     supervisor.start()
     try:

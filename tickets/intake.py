@@ -61,6 +61,27 @@ def address_answer(text: str) -> str:
     return _LEAD_IN_RE.sub("", text.strip()).strip(" 。.！!")[:80]
 
 
+def address_for(
+    district: str, *, value: str, message: str, asked: str, previous: str, fields: tuple[str, ...]
+) -> str:
+    """The address to keep once ``district`` is known from ``value`` (the slot value; ``message`` is the
+    customer's whole message, ``asked`` the slot the form asked for, ``previous`` the address so far)."""
+    # The NLU hands over just the district entity (「海淀区」); the street is in the message.
+    from_entity = len(value) <= len(district) and district in message
+    if not from_entity or asked == "district":
+        # The whole answer to 「地址是？」 (or a correction's new value) is the address.
+        address = address_answer(message if from_entity else value)
+    elif asked == "form_confirmed" and district in (
+        correction := parse_correction(message, fields).get("district", "")
+    ):
+        address = address_answer(correction)  # 「地址改成…」 at the confirmation step
+    else:
+        address = extract_address(message, district)  # mentioned in passing: the street parts only
+    if address == district and previous.startswith(district):
+        address = previous  # a later bare mention of the district keeps the detail given before
+    return address
+
+
 def known_fault_type(text: str) -> str | None:
     """The fault type a message names, as its label (「家里宽带断了」 -> 宽带断网), or None.
 

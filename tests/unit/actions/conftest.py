@@ -13,9 +13,11 @@ from rasa_sdk.executor import CollectingDispatcher
 import actions.common as common
 from accounts.seed import seed_demo_accounts
 from kefu.settings import get_common_settings
+from tickets.forms import FORM_SLOTS
 
 SAMPLE_TARIFFS = Path(__file__).parents[1] / "tariffs" / "sample_tariffs.yml"
 DOMAIN: dict[str, Any] = {}
+FORM_SLOT_NAMES = list(FORM_SLOTS)  # the forms' slots, in the order the actions clear them
 _CACHED = (get_common_settings, common.session_factory, common.verification_service, common.ticket_service)
 
 
@@ -25,21 +27,14 @@ def services(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("KEFU_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("KEFU_DATABASE_URL", database_url)
     monkeypatch.setenv("KEFU_TARIFFS_PATH", str(SAMPLE_TARIFFS))
-    for cached in (
-        get_common_settings,
-        common.session_factory,
-        common.verification_service,
-        common.ticket_service,
-    ):
-        cached.cache_clear()
+    _clear_caches()
     seed_demo_accounts(database_url)
     yield tmp_path
-    for cached in (
-        get_common_settings,
-        common.session_factory,
-        common.verification_service,
-        common.ticket_service,
-    ):
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    for cached in _CACHED:
         cached.cache_clear()
 
 
@@ -73,6 +68,20 @@ def make_tracker(
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
+
+
+def said(text: str, buttons: list[dict[str, Any]] | None = None, custom: dict[str, Any] | None = None):
+    """One message exactly as ``CollectingDispatcher.utter_message`` records it."""
+    return {
+        "text": text,
+        "buttons": buttons or [],
+        "elements": [],
+        "custom": custom or {},
+        "template": None,
+        "response": None,
+        "image": None,
+        "attachment": None,
+    }
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:

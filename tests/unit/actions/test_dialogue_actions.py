@@ -10,7 +10,7 @@ from actions.fallback import ActionFallback
 from actions.handoff import ActionHandoff
 from actions.tariffs import ActionAnswerTariff
 from actions.tickets import ActionAskFormConfirmed, ActionFormCancelled, ValidateFaultForm
-from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event
+from tests.unit.actions.conftest import DOMAIN, FORM_SLOT_NAMES, make_tracker, said, texts, user_event
 
 VERIFIED = {"verified_phone": "13800138000"}
 
@@ -68,12 +68,11 @@ async def test_action_port_number_lists_materials_and_asks_confirmation(services
 
 async def test_action_handoff_sends_handoff_payload_with_masked_note(services, dispatcher) -> None:
     tracker = make_tracker(events=[user_event("我号码13800138000，给我转人工", "request_human")])
-    await ActionHandoff().run(dispatcher, tracker, DOMAIN)
-    message = dispatcher.messages[0]
-    assert message["text"] == "正在为您转接人工客服…"
-    assert message["custom"]["handoff"]["reason"] == "request_human"
-    assert "138****8000" in message["custom"]["handoff"]["note"]
-    assert "13800138000" not in message["custom"]["handoff"]["note"]
+    assert await ActionHandoff().run(dispatcher, tracker, DOMAIN) == []
+    note = "意图：request_human；客户最近说：我号码138****8000，给我转人工"
+    assert dispatcher.messages == [
+        said("正在为您转接人工客服…", custom={"handoff": {"reason": "request_human", "note": note}})
+    ]
 
 
 async def test_action_fallback_first_time_offers_top_two_intents(services, dispatcher) -> None:
@@ -84,16 +83,25 @@ async def test_action_fallback_first_time_offers_top_two_intents(services, dispa
         {"name": "greet", "confidence": 0.1},
     ]
     tracker = make_tracker(events=[user_event("那个东西怎么弄", "nlu_fallback", 0.4, ranking)])
-    await ActionFallback().run(dispatcher, tracker, DOMAIN)
-    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
-    assert payloads == ["/ask_policy", "/report_fault", "/request_human"]
-    assert "custom" not in dispatcher.messages[0] or not dispatcher.messages[0]["custom"]
+    assert await ActionFallback().run(dispatcher, tracker, DOMAIN) == []
+    buttons = [
+        {"title": "咨询业务规定", "payload": "/ask_policy"},
+        {"title": "故障报修", "payload": "/report_fault"},
+        {"title": "转人工客服", "payload": "/request_human"},
+    ]
+    assert dispatcher.messages == [said("抱歉，我不太确定您的意思，您是想：", buttons=buttons)]
 
 
 async def test_action_fallback_second_in_a_row_hands_off(services, dispatcher) -> None:
     events = [user_event("那个东西", "nlu_fallback", 0.3), user_event("就是那个", "nlu_fallback", 0.3)]
-    await ActionFallback().run(dispatcher, make_tracker(events=events), DOMAIN)
-    assert dispatcher.messages[0]["custom"]["handoff"]["reason"] == "fallback"
+    assert await ActionFallback().run(dispatcher, make_tracker(events=events), DOMAIN) == []
+    note = "意图：nlu_fallback；客户最近说：那个东西 / 就是那个"
+    assert dispatcher.messages == [
+        said(
+            "抱歉，我还是没能理解您的问题，正在为您转接人工客服…",
+            custom={"handoff": {"reason": "fallback", "note": note}},
+        )
+    ]
 
 
 async def test_validate_fault_form_correction_at_confirmation_updates_phone(services, dispatcher) -> None:
@@ -102,12 +110,13 @@ async def test_validate_fault_form_correction_at_confirmation_updates_phone(serv
         "电话写错了，改成13900139000", dispatcher, tracker, DOMAIN
     )
     assert result == {"form_confirmed": None, "contact_phone": "13900139000"}
-    assert texts(dispatcher) == "已为您更新联系电话。"
+    assert dispatcher.messages == [said("已为您更新联系电话。")]
 
 
 async def test_validate_fault_form_district_needs_a_district(services, dispatcher) -> None:
     form = ValidateFaultForm()
     assert form.validate_district("中关村大街", dispatcher, make_tracker(), DOMAIN) == {"district": None}
+    assert dispatcher.messages == [said("请告诉我具体在哪个区（如：海淀区），以及详细地址。")]
     assert form.validate_district("海淀区中关村大街1号", dispatcher, make_tracker(), DOMAIN) == {
         "district": "海淀区",
         "address": "海淀区中关村大街1号",
@@ -118,7 +127,9 @@ async def test_validate_fault_form_contact_phone_rejects_invalid_number(services
     form = ValidateFaultForm()
     asked = make_tracker({"requested_slot": "contact_phone"}, active_loop="fault_form")
     assert form.validate_contact_phone("2333", dispatcher, asked, DOMAIN) == {"contact_phone": None}
-    assert "11位" in texts(dispatcher)
+    assert dispatcher.messages == [
+        said("这个号码好像不对，请输入11位中国大陆手机号（如13800138000），方便工作人员联系您。")
+    ]
 
 
 async def test_action_ask_form_confirmed_summarises_with_masked_phone(services, dispatcher) -> None:
@@ -130,12 +141,31 @@ async def test_action_ask_form_confirmed_summarises_with_masked_phone(services, 
         "fault_since": "今天早上",
         "preferred_time": "明天上午",
     }
-    await ActionAskFormConfirmed().run(dispatcher, make_tracker(slots, active_loop="fault_form"), DOMAIN)
-    said = texts(dispatcher)
-    assert "138****8000" in said and "海淀区中关村大街1号" in said and "确认无误请回复" in said
+    tracker = make_tracker(slots, active_loop="fault_form")
+    assert await ActionAskFormConfirmed().run(dispatcher, tracker, DOMAIN) == []
+    summary = (
+        "请确认您的故障报修信息：\n"
+        "· 联系电话：138****8000\n"
+        "· 故障类型：宽带断网\n"
+        "· 地址：海淀区中关村大街1号\n"
+        "· 开始时间：今天早上\n"
+        "· 预约时间：明天上午\n"
+        "确认无误请回复“确认”；需要修改请直接说，如“电话改成13912345678”；不办了请回复“取消”。"
+    )
+    buttons = [{"title": "确认提交", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}]
+    assert dispatcher.messages == [said(summary, buttons=buttons)]
 
 
 async def test_action_form_cancelled_forgets_the_form_but_keeps_verification(services, dispatcher) -> None:
     events = await ActionFormCancelled().run(dispatcher, make_tracker(VERIFIED), DOMAIN)
-    assert SlotSet("fault_type", None) in events and SlotSet("verified_phone", None) not in events
-    assert SlotSet("otp_code", None) not in events
+    forgotten = [*FORM_SLOT_NAMES, "account_request", "requested_slot"]
+    assert events == [SlotSet(name, None) for name in forgotten]
+    assert dispatcher.messages == [said("好的，已为您取消，本次填写的信息不会提交。还有其他可以帮您的吗？")]
+
+
+async def test_action_form_cancelled_before_verification_forgets_the_unfinished_code(
+    services, dispatcher
+) -> None:
+    events = await ActionFormCancelled().run(dispatcher, make_tracker(), DOMAIN)
+    names = [*FORM_SLOT_NAMES, "verify_phone", "otp_code", "account_request", "requested_slot"]
+    assert events == [SlotSet(name, None) for name in names]

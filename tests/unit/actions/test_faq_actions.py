@@ -4,31 +4,52 @@ from __future__ import annotations
 
 import pytest
 
+from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON
 from actions.faq import ActionAnswerPolicy
-from tests.unit.actions.conftest import DOMAIN, make_tracker, texts, user_event
-
-retrieval = pytest.importorskip("retrieval", reason="retrieval package not present yet")
-if not hasattr(retrieval, "get_knowledge_base"):
-    pytest.skip("retrieval.get_knowledge_base not present yet", allow_module_level=True)
-try:
-    retrieval.get_knowledge_base()
-except Exception as exc:  # no index built in this checkout
-    pytest.skip(f"knowledge base not available: {exc}", allow_module_level=True)
+from retrieval import KnowledgeBase, get_knowledge_base
+from tests.unit.actions.conftest import DOMAIN, make_tracker, said, user_event
 
 
-async def test_action_answer_policy_cites_the_guide_and_asks_if_helpful(dispatcher) -> None:
-    tracker = make_tracker(events=[user_event("办新号要带什么证件", "ask_policy")])
-    await ActionAnswerPolicy().run(dispatcher, tracker, DOMAIN)
-    first = dispatcher.messages[0]
-    assert "身份证" in first["text"]
-    assert first["custom"]["citations"] and first["custom"]["citations"][0]["section"]
-    assert dispatcher.messages[-1]["text"] == "以上回答对您有帮助吗？"
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    """The real knowledge base (model and index), loaded once for this module's tests."""
+    return get_knowledge_base()
 
 
-async def test_action_answer_policy_unanswerable_question_offers_human(dispatcher) -> None:
-    tracker = make_tracker(events=[user_event("火星上的基站信号怎么样，外星人能用吗", "ask_policy")])
-    await ActionAnswerPolicy().run(dispatcher, tracker, DOMAIN)
-    if dispatcher.messages[0].get("custom"):
-        pytest.skip("the knowledge base found an answer it is confident about")
-    assert "没有找到可靠的答案" in texts(dispatcher)
-    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/request_human"
+async def test_action_answer_policy_cites_the_guide_and_asks_if_helpful(kb, dispatcher) -> None:
+    question = "办新号要带什么证件"
+    events = await ActionAnswerPolicy().run(
+        dispatcher, make_tracker(events=[user_event(question, "ask_policy")]), DOMAIN
+    )
+    answer = kb.answer(question)
+    assert answer is not None and "身份证" in answer.text
+    assert answer.citations and answer.citations[0]["section"]
+    assert events == []
+    assert dispatcher.messages == [
+        said(answer.text, custom={"citations": list(answer.citations)}),
+        said("以上回答对您有帮助吗？", buttons=HELPFUL_BUTTONS),
+    ]
+
+
+async def test_after_a_button_the_question_is_what_the_customer_typed_before_it(kb, dispatcher) -> None:
+    question = "办新号要带什么证件"
+    events = [user_event(question, "ask_policy"), user_event("/ask_policy", "ask_policy")]
+    await ActionAnswerPolicy().run(dispatcher, make_tracker(events=events), DOMAIN)
+    answer = kb.answer(question)
+    assert answer is not None
+    assert dispatcher.messages[0] == said(answer.text, custom={"citations": list(answer.citations)})
+
+
+async def test_action_answer_policy_unanswerable_question_offers_human(kb, dispatcher) -> None:
+    question = "火星上的基站信号怎么样，外星人能用吗"
+    assert kb.answer(question) is None
+    events = await ActionAnswerPolicy().run(
+        dispatcher, make_tracker(events=[user_event(question, "ask_policy")]), DOMAIN
+    )
+    assert events == []
+    assert dispatcher.messages == [
+        said(
+            "抱歉，我在服务指南里没有找到可靠的答案，不想随便回答误导您。您可以换个说法，或转人工客服为您解答。",
+            buttons=[HUMAN_BUTTON],
+        )
+    ]
