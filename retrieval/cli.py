@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("query", nargs="?")
     e = sub.add_parser("eval", help="hit@1/3/5 and MRR for dense, BM25, hybrid")
     e.add_argument("file")
+    a = sub.add_parser("eval-answers", help="share of replies carrying the asked fact and a citation")
+    a.add_argument("file")
+    a.add_argument("-v", "--verbose", action="store_true", help="print every miss")
     args = parser.parse_args(argv)
     settings = RetrievalSettings()
 
@@ -48,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         for q in queries:
             if q:
                 print(json.dumps(kb.search(q, args.k).to_dict(), ensure_ascii=False), flush=True)
+        return 0
+    if args.cmd == "eval-answers":
+        from retrieval.answer_eval import evaluate_answers, load_rows
+
+        report = evaluate_answers(kb, load_rows(args.file))
+        if args.verbose:
+            print("\n".join(report.failures))
+        print(report.summary())
         return 0
     from retrieval.evaluation import evaluate_file, format_table
 

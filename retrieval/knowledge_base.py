@@ -7,6 +7,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from retrieval.answer_selection import AnswerSelector, answer_quote
 from retrieval.chunking import Chunk
 from retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from retrieval.fusion import rrf, weighted
@@ -66,6 +69,18 @@ class _Loaded:
     bm25: KeywordIndex
     section_chunk: dict[str, int]  # first guide/FAQ passage of each section (shown for question hits)
     has_questions: bool  # typical questions indexed: they decide confidence (see _confident)
+    selector: AnswerSelector | None = None  # set once the embedder is there (FAQ questions embedded)
+
+
+@dataclass
+class _Trace:
+    """One ranking with what answer selection and the gate read from it."""
+
+    ranked: list[tuple[int, float, float]]
+    dense: list[tuple[int, float]]
+    sparse: list[tuple[int, float]]
+    sections: list[tuple[str, float]]
+    query_vector: object
 
 
 def _load(index_dir: Path) -> _Loaded:
@@ -121,6 +136,7 @@ class KnowledgeBase:
         self.embedder = embedder or SentenceTransformerEmbedder(
             self.settings.model, quantize=self.settings.quantize
         )
+        self._with_selector(self._state)
         self._lock = threading.Lock()
 
     @property
@@ -134,6 +150,7 @@ class KnowledgeBase:
             return False
         with self._lock:
             new = _load(self.settings.index_dir)
+            self._with_selector(new)
             self._state = new
         return True
 
@@ -144,17 +161,22 @@ class KnowledgeBase:
         weighted); a section is shown by its best-scoring passage, so the top hits are distinct
         sections rather than three pieces of the same one.
         """
-        return self._rank(query, mode, k)[0]
+        return self._rank(query, mode, k).ranked
 
-    def _rank(
-        self, query: str, mode: str, k: int | None
-    ) -> tuple[list[tuple[int, float, float]], list[tuple[int, float]]]:
-        """The ranking and the raw dense candidates (which the confidence check reads)."""
+    def _with_selector(self, state: _Loaded) -> None:
+        questions = AnswerSelector.faq_questions(state.chunks)
+        vectors = self.embedder.embed(questions) if questions else np.zeros((0, 1), dtype=np.float32)
+        state.selector = AnswerSelector(state.chunks, vectors)
+
+    def _rank(self, query: str, mode: str, k: int | None) -> _Trace:
+        """The ranking and the raw candidates (which the gate and answer selection read)."""
         s, state = self.settings, self._state
         q = normalize_query(query)
         n = min(s.candidates, len(state.chunks))
-        dense = state.dense.search(self.embedder.embed([q])[0], n) if mode != "bm25" else []
+        qvec = self.embedder.embed([q])[0] if mode != "bm25" else None
+        dense = state.dense.search(qvec, n) if qvec is not None else []
         cos = dict(dense)
+        sparse: list[tuple[int, float]] = []
         if mode == "dense":
             fused = dense
         else:
@@ -184,6 +206,7 @@ class KnowledgeBase:
                 old_shown if old_shown is not None else shown,
             )
         ranked = sorted(order, key=lambda key: -best[key][0])
+        sections = [(key, best[key][0]) for key in ranked[: k or s.top_k]]
         out = []
         for key in ranked[: k or s.top_k]:
             score, cosine, shown = best[key]
@@ -191,11 +214,13 @@ class KnowledgeBase:
                 shown = state.section_chunk.get(key)
             if shown is not None:
                 out.append((shown, score, cosine))
-        return out, dense
+        return _Trace(out, dense, sparse, sections, qvec)
 
     def search(self, query: str, k: int | None = None) -> SearchResponse:
-        ranked, dense = self._rank(query, "hybrid", k)
-        chunks = self._state.chunks
+        return self._response(query, self._rank(query, "hybrid", k))
+
+    def _response(self, query: str, trace: _Trace) -> SearchResponse:
+        ranked, dense, chunks = trace.ranked, trace.dense, self._state.chunks
         hits = [
             Hit(
                 chunks[i].section,
@@ -210,6 +235,12 @@ class KnowledgeBase:
             for i, sc, cs in ranked
         ]
         return SearchResponse(query, hits, bool(hits) and self._confident(query, dense))
+
+    def gate_scores(self, query: str) -> tuple[float, float]:
+        """(best cosine to a typical question, best cosine to a passage): what the gate compares."""
+        dense, chunks = self._rank(query, "hybrid", 3).dense, self._state.chunks
+        q = max((c for i, c in dense if chunks[i].kind == "question"), default=0.0)
+        return q, max((c for i, c in dense if chunks[i].kind != "question"), default=0.0)
 
     def _confident(self, query: str, dense: list[tuple[int, float]]) -> bool:
         """Calibrated on the eval sets against off-topic questions (天气, 写诗, 股票…).
@@ -229,18 +260,27 @@ class KnowledgeBase:
         return passage_cos >= s.threshold and bool(sparse) and sparse[0][1] >= s.bm25_min
 
     def answer(self, query: str) -> KbAnswer | None:
-        """A short reply quoting the best passage, or None when not confident."""
-        resp = self.search(query, 3)
+        """A short reply quoting the passage that answers the question, or None when not confident."""
+        trace = self._rank(query, "hybrid", 3)
+        resp = self._response(query, trace)
         if not resp.confident:
             return None
         best = resp.hits[0]
+        selector, chunks = self._state.selector, self._state.chunks
+        if selector is not None and trace.query_vector is not None:
+            i = selector.select(
+                query, np.asarray(trace.query_vector), trace.sections, dict(trace.dense), dict(trace.sparse)
+            )
+            if i is not None:
+                c = chunks[i]
+                best = Hit(c.section, c.title, c.text, best.score, Path(c.doc).name, c.chunk_id, c.doc)
         section_title = best.title
         if best.doc and self._is_faq(best):
             section_title = self._guide_title(best.section) or best.title
         text = (
-            f"{brief_quote(best.text)}（依据《服务指南》{best.section}）"
+            f"{answer_quote(best.text, query)}（依据《服务指南》{best.section}）"
             if best.section
-            else brief_quote(best.text)
+            else answer_quote(best.text, query)
         )
         cites = [{"section": best.section, "title": section_title}] if best.section else []
         return KbAnswer(text, cites)

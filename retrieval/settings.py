@@ -45,14 +45,15 @@ class RetrievalSettings(BaseSettings):
         0.8, description="Score multiplier of typical questions (knowledge_base/questions/)."
     )
     question_threshold: float = Field(
-        0.83, description="Dense cosine to a typical question that makes an answer confident."
+        0.84,
+        description="Dense cosine to a typical question that makes an answer confident (docs/kb_gate.md).",
     )
     threshold: float = Field(
         0.70, description="Min dense cosine of the best passage to answer confidently (no typical questions)."
     )
     bm25_min: float = Field(3.0, description="Min BM25 score of the best keyword hit to answer confidently.")
     strong_threshold: float = Field(
-        0.8, description="Dense cosine that is confident on its own (no keyword overlap needed)."
+        0.78, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
     )
     index_type: Literal["auto", "flat", "hnsw", "ivf"] = Field("auto", description="FAISS index kind.")
     top_k: int = Field(5, description="Default number of hits.")

@@ -145,6 +145,10 @@ SYNONYMS: dict[str, str] = {
     "态度差": "服务态度差",
     "证件": "身份证明 材料",
     "带什么": "材料",
+    "带啥": "带什么 材料",  # colloquial wording must reach the same answers as the formal one
+    "要啥": "需要什么 材料",
+    "咋": "怎么",
+    "啥时候": "什么时候",
     "新号": "办理新号",
     "开户": "办理新号",
     "人工": "人工 客服",
