@@ -189,8 +189,11 @@ class ConversationRouter:
                 self._backlog.pop(conversation_id, None)  # people answer now; they see the history
                 return RouteResult(await self._queued_reply(conv, text), conv.state, customer)
             if conversation_id in self._backlog and not await self._answer_backlog_locked(conv):
-                # Rasa is still down: this message waits behind the earlier ones.
-                return await self._keep_for_later(conv, text, customer, metadata)
+                if not HUMAN_REQUEST_RE.search(text) and not escalation_note(text):
+                    # Rasa is still down: this message waits behind the earlier ones.
+                    return await self._keep_for_later(conv, text, customer, metadata)
+                # Asking for a person never waits for the bot; the agent reads the kept ones.
+                self._backlog.pop(conversation_id, None)
             return await self._ask_bot(conv, text, customer, metadata)
 
     async def _ask_bot(

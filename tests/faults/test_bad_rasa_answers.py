@@ -22,6 +22,7 @@ from gateway.main import create_app
 from gateway.routing import ACTION_FAILED_TEXT, RASA_BACKLOG_TEXT, RASA_DOWN_TEXT
 from gateway.settings import GatewaySettings
 from tests.conftest import free_port
+from tests.customer_api import remember_customer_tokens
 
 pytestmark = pytest.mark.faults
 
@@ -98,6 +99,7 @@ def client(tmp_path: Path, rasa: FakeRasa) -> Iterator[TestClient]:
         action_timeout_seconds=1,
     )
     with TestClient(create_app(settings)) as test_client:
+        remember_customer_tokens(test_client)
         yield test_client
 
 
@@ -193,11 +195,13 @@ def test_a_message_a_crashed_gateway_stored_but_never_answered_is_answered_at_st
         action_timeout_seconds=1,
     )
     with TestClient(create_app(settings)) as first:
+        tokens = remember_customer_tokens(first)
         cid = first.post("/api/conversations").json()["conversation_id"]
         store = first.app.state.store  # type: ignore[attr-defined]
         # What a gateway killed while Rasa was thinking leaves behind: the question, no answer.
         store.append(cid, OutgoingMessage(sender="customer", text="还在吗"), client_msg_id="c-1")
     with TestClient(create_app(settings)) as second:
+        remember_customer_tokens(second).update(tokens)  # the same browser, after the restart
         deadline = time.monotonic() + 30
         while not [m for m in _history(second, cid) if m["sender"] == "bot"]:
             assert time.monotonic() < deadline, "the stored question was never answered"

@@ -110,6 +110,8 @@ def gateway_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatewa
     env.update(
         {
             "KEFU_LOAD_KNOWLEDGE_BASE": "false",
+            # Agents answer around the clock here, whatever the hour CI runs (after hours is tested apart).
+            "KEFU_HANDOFF_WORKING_HOURS": "00:00-24:00",
             "KEFU_TICKETS_API_TOKEN": TICKETS_TOKEN,
             "KEFU_AUTH_MAX_LOGIN_FAILURES_PER_IP": str(FAILURES_PER_IP),
         }

@@ -105,6 +105,6 @@ def test_internal_services_listen_on_loopback_only(live_stack: LiveStack) -> Non
 def test_secrets_are_generated_owner_only(live_stack: LiveStack) -> None:
     folder = live_stack.var_dir / "secrets"
     files = sorted(p.name for p in folder.iterdir())
-    assert files == ["action_server_token", "rasa_channel_secret", "rasa_token"]
+    assert files == ["action_server_token", "customer_token.key", "rasa_channel_secret", "rasa_token"]
     assert all((folder / name).stat().st_mode & 0o777 == 0o600 for name in files)
     assert folder.stat().st_mode & 0o777 == 0o700
