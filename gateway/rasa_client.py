@@ -2,13 +2,20 @@
 
 Both are authenticated: messages go to the gateway channel (``bot/channels/gateway_channel.py``)
 with the shared secret header, tracker reads carry Rasa's API token (``?token=…``).
+
+With several Rasa replicas each conversation goes to the one the hash ring names
+(:mod:`gateway.rasa_replicas`); only when that one certainly did not take the message (no
+connection) does it go to the next, so a message is never processed twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+
+from gateway.rasa_replicas import HashRing, ReplicaHealth
 
 CHANNEL_PATH = "/webhooks/gateway/webhook"
 CHANNEL_SECRET_HEADER = "X-Kefu-Channel-Secret"
@@ -29,17 +36,43 @@ class RasaUnavailable(RuntimeError):
 
 
 class RasaClient:
-    """Thin async wrapper; one shared connection pool per process."""
+    """Thin async wrapper; one connection pool per replica, shared by the whole process."""
 
     def __init__(
-        self, base_url: str, *, token: str = "", channel_secret: str = "", timeout: float = 15.0
+        self,
+        base_url: str | Sequence[str],
+        *,
+        token: str = "",
+        channel_secret: str = "",
+        timeout: float = 15.0,
+        down_seconds: float = 5.0,
     ) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        urls = [url.rstrip("/") for url in urls]
+        self.ring = HashRing(urls)
+        self.health = ReplicaHealth(down_seconds)
+        self._clients = {url: httpx.AsyncClient(base_url=url, timeout=timeout) for url in urls}
         self._token = token
         self._channel_headers = {CHANNEL_SECRET_HEADER: channel_secret} if channel_secret else {}
 
     def _auth(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
+
+    def replicas_for(self, sender: str) -> list[str]:
+        """The replicas to try for ``sender``, in order: its own first, those believed down last."""
+        return self.health.order(self.ring.preference(sender))
+
+    async def _post_once(self, replica: str, payload: dict[str, Any]) -> httpx.Response:
+        try:
+            response = await self._clients[replica].post(
+                CHANNEL_PATH, json=payload, headers=self._channel_headers
+            )
+            response.raise_for_status()
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}", received=False) from exc
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return response
 
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
@@ -48,37 +81,60 @@ class RasaClient:
         payload: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             payload["metadata"] = metadata
-        try:
-            response = await self._client.post(CHANNEL_PATH, json=payload, headers=self._channel_headers)
-            response.raise_for_status()
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise RasaUnavailable(f"{type(exc).__name__}: {exc}", received=False) from exc
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        try:
-            body = response.json()
-        except ValueError as exc:  # a 200 that is not JSON (a proxy page, a half-written answer)
-            raise RasaUnavailable(f"Rasa answer is not JSON: {response.text[:200]!r}") from exc
-        if not isinstance(body, list):
-            raise RasaUnavailable(f"unexpected Rasa answer: {body!r:.200}")
-        return [m for m in body if isinstance(m, dict)]
+        not_received: RasaUnavailable | None = None
+        for replica in self.replicas_for(sender):
+            try:
+                response = await self._post_once(replica, payload)
+            except RasaUnavailable as exc:
+                if exc.received:
+                    raise  # it may have acted on the message: never hand it to a second replica
+                self.health.mark_down(replica)
+                not_received = exc
+                continue
+            self.health.mark_up(replica)
+            return _bot_messages(response)
+        assert not_received is not None
+        raise not_received
 
     async def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation's tracker (intents, slots, events) for agent assist."""
-        try:
-            response = await self._client.get(f"/conversations/{sender}/tracker", params=self._auth())
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(str(exc)) from exc
-        result: dict[str, Any] = response.json()
-        return result
+        last: Exception | None = None
+        for replica in self.replicas_for(sender):
+            try:
+                response = await self._clients[replica].get(
+                    f"/conversations/{sender}/tracker", params=self._auth()
+                )
+                response.raise_for_status()
+            except httpx.TransportError as exc:
+                last = exc
+                continue
+            except httpx.HTTPError as exc:
+                raise RasaUnavailable(str(exc)) from exc
+            result: dict[str, Any] = response.json()
+            return result
+        raise RasaUnavailable(str(last))
 
     async def healthy(self) -> bool:
-        try:
-            response = await self._client.get("/status", params=self._auth(), timeout=3.0)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
+        """At least one replica answers (each conversation can move to a live one)."""
+        for client in self._clients.values():
+            try:
+                response = await client.get("/status", params=self._auth(), timeout=3.0)
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                return True
+        return False
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+
+
+def _bot_messages(response: httpx.Response) -> list[dict[str, Any]]:
+    try:
+        body = response.json()
+    except ValueError as exc:  # a 200 that is not JSON (a proxy page, a half-written answer)
+        raise RasaUnavailable(f"Rasa answer is not JSON: {response.text[:200]!r}") from exc
+    if not isinstance(body, list):
+        raise RasaUnavailable(f"unexpected Rasa answer: {body!r:.200}")
+    return [m for m in body if isinstance(m, dict)]

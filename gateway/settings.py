@@ -20,6 +20,11 @@ class GatewaySettings(CommonSettings):
         default=10.0,
         description="Timeout of one call to the Rasa server; then the customer gets an apology with 转人工.",
     )
+    rasa_replica_urls: list[str] = Field(
+        default_factory=list,
+        description="Rasa replicas of a cluster (JSON list); each conversation is pinned to one by "
+        "consistent hashing and moves to the next only when it is down. Empty: KEFU_RASA_URL alone.",
+    )
     action_timeout_seconds: float = Field(
         default=6.0,
         description="How long Rasa waits for a custom action (bot.rasa_server); below the Rasa timeout.",

@@ -30,6 +30,15 @@ class CommonSettings(BaseSettings):
         description="SQLAlchemy URL of the kefu database; empty means sqlite under var_dir.",
     )
     rasa_url: str = Field(default="http://127.0.0.1:5005", description="Rasa server.")
+    rasa_tracker_url: str = Field(
+        default="",
+        description="Database URL of Rasa's tracker store; empty means sqlite var_dir/rasa_tracker.db. "
+        "PostgreSQL (postgresql://…) when several Rasa replicas share conversations.",
+    )
+    rasa_lock_store_url: str = Field(
+        default="",
+        description="Rasa's lock store: empty keeps locks in memory (one replica); redis://… for a cluster.",
+    )
     action_server_url: str = Field(default="http://127.0.0.1:5055", description="Rasa action server.")
     gateway_host: str = Field(default="127.0.0.1", description="Interface the gateway binds.")
     gateway_port: int = Field(default=8000, description="Port of the gateway (web chat, APIs).")
@@ -49,6 +58,8 @@ class CommonSettings(BaseSettings):
     def _default_database(self) -> CommonSettings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'kefu.db'}"
+        if not self.rasa_tracker_url:
+            self.rasa_tracker_url = f"sqlite:///{Path(self.var_dir).resolve() / 'rasa_tracker.db'}"
         return self
 
     @property

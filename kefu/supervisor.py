@@ -155,7 +155,8 @@ def service_env(settings: CommonSettings) -> dict[str, str]:
             "KEFU_ACTION_SERVER_URL": settings.action_server_url,
             "KEFU_GATEWAY_HOST": settings.gateway_host,
             "KEFU_GATEWAY_PORT": str(settings.gateway_port),
-            "KEFU_RASA_TRACKER_DB": str(Path(settings.var_dir).resolve() / "rasa_tracker.db"),
+            "KEFU_RASA_TRACKER_URL": settings.rasa_tracker_url,
+            "KEFU_RASA_LOCK_STORE_URL": settings.rasa_lock_store_url,
         }
     )
     return env

@@ -7,6 +7,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from accounts.seed import seed_demo_accounts
 from kefu.db import upgrade_database
 from kefu.settings import REPO_ROOT, CommonSettings
-from kefu.supervisor import Supervisor, build_services, service_env
+from kefu.supervisor import Service, Supervisor, build_services, service_env
 
 MODEL = REPO_ROOT / "models" / "kefu.tar.gz"
 INDEX_DIR = Path(os.environ.get("KEFU_KB_INDEX_DIR", REPO_ROOT / "var" / "index"))
@@ -106,21 +107,18 @@ def _wait_healthy(url: str, timeout: float) -> None:
     raise RuntimeError(f"stack not healthy after {timeout:.0f}s: {last!r}")
 
 
-@pytest.fixture(scope="session")
-def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    """The whole product, as `make run` starts it, on free ports and a temporary var dir."""
-    if not MODEL.exists():
-        pytest.fail(f"no trained Rasa model at {MODEL}: run `make train` (make test does it)")
-    if not (INDEX_DIR / "manifest.json").exists():
-        pytest.fail(f"no retrieval index in {INDEX_DIR}: run `make index` (make test does it)")
-    var_dir = tmp_path_factory.mktemp("stack-var")
-    gateway_port = free_port()
-    settings = CommonSettings(
+def stack_settings(var_dir: Path) -> CommonSettings:
+    """Settings of one test stack: free loopback ports, its own var dir."""
+    return CommonSettings(
         var_dir=var_dir,
         rasa_url=f"http://127.0.0.1:{free_port()}",
         action_server_url=f"http://127.0.0.1:{free_port()}",
-        gateway_port=gateway_port,
+        gateway_port=free_port(),
     )
+
+
+def stack_env(settings: CommonSettings) -> dict[str, str]:
+    """The services' environment for tests (secrets generated under the stack's var dir)."""
     env = service_env(settings)
     env["KEFU_KB_INDEX_DIR"] = str(INDEX_DIR)
     # Agents answer around the clock in tests; the after-hours path has its own unit tests.
@@ -128,22 +126,44 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     # Every test talks from 127.0.0.1: the per-IP limits have their own tests (tests/security).
     env["KEFU_RATE_CONVERSATIONS_PER_IP_HOUR"] = "10000"
     env["KEFU_RATE_REQUESTS_PER_IP_MINUTE"] = "100000"
-    env["KEFU_ALLOWED_ORIGINS"] = json.dumps(
-        [f"http://127.0.0.1:{gateway_port}", f"http://localhost:{gateway_port}"]
-    )
+    port = settings.gateway_port
+    env["KEFU_ALLOWED_ORIGINS"] = json.dumps([f"http://127.0.0.1:{port}", f"http://localhost:{port}"])
     env.update({k: v for k, v in os.environ.items() if k.startswith("KEFU_TEST_STACK_")})
+    return env
+
+
+@contextmanager
+def running_stack(
+    settings: CommonSettings, env: dict[str, str], services: list[Service] | None = None
+) -> Iterator[LiveStack]:
+    """Start the services (default: those of `make run`) and yield once the gateway is healthy."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained Rasa model at {MODEL}: run `make train` (make test does it)")
+    if not (INDEX_DIR / "manifest.json").exists():
+        pytest.fail(f"no retrieval index in {INDEX_DIR}: run `make index` (make test does it)")
+    var_dir = Path(settings.var_dir)
     upgrade_database(settings.database_url)
     seed_demo_accounts(settings.database_url)
-    supervisor = Supervisor(build_services(settings), env, var_dir / "logs", color=False, echo=False)
+    supervisor = Supervisor(
+        services or build_services(settings), env, var_dir / "logs", color=False, echo=False
+    )
     supervisor.start()
     try:
         supervisor.wait_healthy()
         _wait_healthy(settings.gateway_url, 240)
         yield LiveStack(supervisor, settings, var_dir)
-    except Exception:
+    except BaseException:  # pytest-timeout's Failed too: the logs say why a service is not up
         for log in sorted((var_dir / "logs").glob("*.log")):
             print(f"===== {log.name} (tail) =====")
             print(log.read_text(errors="replace")[-4000:])
         raise
     finally:
         supervisor.stop()
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    """The whole product, as `make run` starts it, on free ports and a temporary var dir."""
+    settings = stack_settings(tmp_path_factory.mktemp("stack-var"))
+    with running_stack(settings, stack_env(settings)) as stack:
+        yield stack
