@@ -115,6 +115,7 @@ test: setup $(STAMPS)/postgresql lint typecheck rasa-validate train index rasa-t
 
 bench: setup train index ## benchmarks; results and plots land in docs/
 	$(PY) scripts/bench_retrieval.py
+	$(PY) scripts/bench_index_scale.py
 	$(PY) scripts/bench_nlu_parse.py
 	$(PY) scripts/nlu_report.py
 	$(PY) scripts/bench_gateway.py
