@@ -73,6 +73,7 @@ def _optional_routers() -> list[object]:
     for module in (
         "gateway.api.routes.tickets",
         "gateway.api.routes.agent",
+        "gateway.api.routes.agent_tools",
         "gateway.api.routes.console",
         "gateway.api.routes.telegram",
         "gateway.api.routes.wechat",
@@ -176,7 +177,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
 def _install_extensions(app: FastAPI) -> None:
     """Let packages with state (tickets, agent console, channels) hook into the lifespan."""
-    for module in ("gateway.tickets_setup", "gateway.console_setup", "gateway.channels_setup"):
+    extensions = ("gateway.tickets_setup", "gateway.console_setup", "gateway.agent_tools_setup")
+    for module in (*extensions, "gateway.channels_setup"):
         try:
             importlib.import_module(module).install(app)
         except ModuleNotFoundError as exc:
