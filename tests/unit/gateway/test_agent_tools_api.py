@@ -135,6 +135,8 @@ def test_labels_on_conversations_and_tickets_filter_the_lists(client: TestClient
         == 201
     )
     assert client.get("/api/agent/labels/退费/tickets", headers=agent).json()["ids"] == [ticket]
+    found = client.get("/api/agent/search", params={"ticket": ticket.lower()}, headers=agent).json()["items"]
+    assert [i["conversation_id"] for i in found] == [refund] and found[0]["tickets"] == [ticket]
     assert (
         client.post("/api/agent/tickets/TK-NONE/labels", json={"label": "x"}, headers=agent).status_code
         == 404
