@@ -74,6 +74,7 @@ def _optional_routers() -> list[object]:
         "gateway.api.routes.tickets",
         "gateway.api.routes.agent",
         "gateway.api.routes.agent_tools",
+        "gateway.api.routes.agent_availability",
         "gateway.api.routes.console",
         "gateway.api.routes.telegram",
         "gateway.api.routes.wechat",

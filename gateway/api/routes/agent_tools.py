@@ -1,5 +1,5 @@
 """Agents' tools (``/api/agent/...``): canned responses, private notes, labels, history search,
-transcript export, availability and capacities. Staff sign-in required; every change is audited.
+transcript export (availability: ``agent_availability``). Staff sign-in required; all audited.
 
 The work is in ``gateway.agents`` (canned, notes, labels, search, transcripts, availability,
 assignment); routes only translate HTTP to those calls.
@@ -16,12 +16,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.agent_tools_setup import AgentTools
-from gateway.agents.audit import AuditLog
 from gateway.agents.canned import VARIABLES, context_for, render
 from gateway.agents.desk import Actor, Forbidden, NotFound
 from gateway.agents.search import SearchQuery
 from gateway.agents.transcripts import export
-from gateway.api.routes.agent import ActorDep, DeskDep, _errors
+from gateway.api.routes.agent import ActorDep, DeskDep, _errors, _record
 from gateway.conversations import ConversationNotFound
 from gateway.errors import ApiError
 from gateway.hub import CONSOLE_TOPIC
@@ -44,14 +43,6 @@ class LabelIn(BaseModel):
     label: str = Field(max_length=64)
 
 
-class StatusIn(BaseModel):
-    status: Literal["online", "busy", "away"]
-
-
-class CapacityIn(BaseModel):
-    capacity: int | None = Field(default=None, description="0–50; null: the default setting.")
-
-
 def _tools(request: Request) -> AgentTools:
     tools: AgentTools = request.app.state.agent_tools
     return tools
@@ -66,18 +57,7 @@ async def _audit(
     ticket_id: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    log: AuditLog = request.app.state.audit_log
-    await anyio.to_thread.run_sync(
-        lambda: log.record(
-            actor=actor.username,
-            role=actor.role,
-            action=action,
-            conversation_id=conversation_id,
-            ticket_id=ticket_id,
-            ip=actor.ip,
-            detail=detail,
-        )
-    )
+    await _record(request, actor, action, conversation_id, ticket_id, detail)
 
 
 # ----------------------------------------------------------------------------- canned responses
@@ -221,11 +201,7 @@ async def add_label(
         )
     if added:
         await _label_changed(request, desk, actor, "label_add", kind, target_id, body.label.strip())
-    return {
-        "labels": (await anyio.to_thread.run_sync(lambda: _tools(request).labels.of(kind, [target_id]))).get(
-            target_id, []
-        )
-    }
+    return await _labels_now(request, kind, target_id)
 
 
 @router.delete("/{kind}s/{target_id}/labels/{label}")
@@ -240,11 +216,12 @@ async def remove_label(
         )
     if removed:
         await _label_changed(request, desk, actor, "label_remove", kind, target_id, label)
-    return {
-        "labels": (await anyio.to_thread.run_sync(lambda: _tools(request).labels.of(kind, [target_id]))).get(
-            target_id, []
-        )
-    }
+    return await _labels_now(request, kind, target_id)
+
+
+async def _labels_now(request: Request, kind: str, target_id: str) -> dict[str, Any]:
+    found = await anyio.to_thread.run_sync(lambda: _tools(request).labels.of(kind, [target_id]))
+    return {"labels": found.get(target_id, [])}
 
 
 async def _check_target(request: Request, desk: Any, actor: Actor, kind: str, target_id: str) -> None:
@@ -343,60 +320,3 @@ async def transcript(
             "Cache-Control": "no-store",
         },
     )
-
-
-# ----------------------------------------------------------------------------- availability
-@router.get("/availability")
-async def availability(request: Request, desk: DeskDep, actor: ActorDep) -> dict[str, Any]:
-    """Every active agent's status (offline without an open console), capacity and load."""
-    agents = [a for a in await anyio.to_thread.run_sync(desk.directory.list_agents) if a.active]
-    views = await anyio.to_thread.run_sync(_tools(request).availability.all, [a.username for a in agents])
-    held = await anyio.to_thread.run_sync(desk.store.list_by_state, "agent")
-    return {
-        "items": [
-            {
-                **views[a.username].shown(desk.online[a.username] > 0),
-                "display_name": a.display_name,
-                "role": a.role,
-                "holding": sum(1 for c in held if c.assigned_agent == a.username),
-            }
-            for a in agents
-        ]
-    }
-
-
-@router.put("/availability/me")
-async def set_status(body: StatusIn, request: Request, desk: DeskDep, actor: ActorDep) -> dict[str, Any]:
-    """The signed-in agent's status: online (given conversations), busy or away (not given any)."""
-    tools = _tools(request)
-    with _errors():
-        view = await anyio.to_thread.run_sync(lambda: tools.availability.set_status(actor, body.status))
-    await _availability_changed(request, desk, actor, "status", actor.username, {"status": body.status})
-    return view.shown(desk.online[actor.username] > 0)
-
-
-@router.put("/availability/{username}/capacity")
-async def set_capacity(
-    username: str, body: CapacityIn, request: Request, desk: DeskDep, actor: ActorDep
-) -> dict[str, Any]:
-    """Supervisors: how many conversations an agent is given automatically."""
-    tools = _tools(request)
-    with _errors():
-        if not actor.supervises:
-            raise Forbidden("supervisors_only", "只有主管可以设置接待上限", "Only supervisors set capacities")
-        agent = await anyio.to_thread.run_sync(desk.directory.get, username)
-        if agent is None:
-            raise NotFound("unknown_agent", f"坐席 {username} 不存在", f"No agent named {username}")
-        view = await anyio.to_thread.run_sync(
-            lambda: tools.availability.set_capacity(actor, username, body.capacity)
-        )
-    await _availability_changed(request, desk, actor, "capacity", username, {"capacity": body.capacity})
-    return view.shown(desk.online[username] > 0)
-
-
-async def _availability_changed(
-    request: Request, desk: Any, actor: Actor, what: str, username: str, detail: dict[str, Any]
-) -> None:
-    desk.hub.publish(CONSOLE_TOPIC, {"type": "agents", "username": username, what: detail[what]})
-    _tools(request).assigner.wake()
-    await _audit(request, actor, f"availability_{what}", detail={"agent": username, **detail})
