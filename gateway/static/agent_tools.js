@@ -8,14 +8,9 @@
   var STATUS = { online: "在线", busy: "忙碌", away: "离开", offline: "离线" };
   var t = { me: null, conv: null, filter: "", filterIds: null, suggest: [], active: 0, built: false };
 
+  var shared = window.kefuConsole;  // console.js's helpers: el, clear, time, errorText
+  var el = shared.el, clear = shared.clear, time = shared.time, errorText = shared.errorText;
   function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   function button(cls, text, onClick) {
     var b = el("button", cls, text);
     b.type = "button";
@@ -28,8 +23,6 @@
     return i;
   }
   function supervises() { return t.me && (t.me.role === "supervisor" || t.me.role === "admin"); }
-  function errorText(data, fallback) { return (data && data.error && data.error.message) ? data.error.message : fallback; }
-  function time(iso) { var d = new Date(iso); return isNaN(d) ? "" : d.toLocaleString("zh-CN", { hour12: false }); }
   function api(method, path, body) {
     var opts = { method: method, headers: { "Authorization": "Bearer " + sessionStorage.getItem(TOKEN_KEY) } };
     if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }

@@ -19,6 +19,7 @@
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
   // agent_tools.js (canned replies, notes, labels, search, availability) follows the console by these events.
   function tell(name, detail) { document.dispatchEvent(new CustomEvent("kefu:" + name, { detail: detail })); }
+  window.kefuConsole = { el: el, clear: clear, time: time, errorText: errorText };
   function later(key, fn, ms) { clearTimeout(s.timers[key]); s.timers[key] = setTimeout(fn, ms); }
   function errorText(data, fallback) {
     return (data && data.error && data.error.message) ? data.error.message : fallback;

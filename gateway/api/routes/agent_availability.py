@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from gateway.agents.desk import Actor, Forbidden, NotFound
-from gateway.api.routes.agent import ActorDep, DeskDep, _errors
-from gateway.api.routes.agent_tools import _audit, _tools
+from gateway.api.routes.agent import ActorDep, DeskDep, _errors, _record
+from gateway.api.routes.agent_tools import _tools
 from gateway.hub import CONSOLE_TOPIC
 
 router = APIRouter(prefix="/api/agent", tags=["agent tools"])
@@ -78,4 +78,4 @@ async def _availability_changed(
 ) -> None:
     desk.hub.publish(CONSOLE_TOPIC, {"type": "agents", "username": username, what: detail[what]})
     _tools(request).assigner.wake()
-    await _audit(request, actor, f"availability_{what}", detail={"agent": username, **detail})
+    await _record(request, actor, f"availability_{what}", detail={"agent": username, **detail})

@@ -48,18 +48,6 @@ def _tools(request: Request) -> AgentTools:
     return tools
 
 
-async def _audit(
-    request: Request,
-    actor: Actor,
-    action: str,
-    *,
-    conversation_id: str | None = None,
-    ticket_id: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    await _record(request, actor, action, conversation_id, ticket_id, detail)
-
-
 # ----------------------------------------------------------------------------- canned responses
 @router.get("/canned")
 async def list_canned(
@@ -80,7 +68,7 @@ async def create_canned(body: CannedIn, request: Request, actor: ActorDep) -> di
                 actor, shortcut=body.shortcut, title=body.title, body=body.body
             )
         )
-    await _audit(request, actor, "canned_create", detail={"id": view.id, "shortcut": view.shortcut})
+    await _record(request, actor, "canned_create", detail={"id": view.id, "shortcut": view.shortcut})
     return view.to_dict()
 
 
@@ -93,7 +81,7 @@ async def update_canned(canned_id: int, body: CannedIn, request: Request, actor:
                 actor, canned_id, shortcut=body.shortcut, title=body.title, body=body.body
             )
         )
-    await _audit(request, actor, "canned_update", detail={"id": view.id, "shortcut": view.shortcut})
+    await _record(request, actor, "canned_update", detail={"id": view.id, "shortcut": view.shortcut})
     return view.to_dict()
 
 
@@ -102,7 +90,7 @@ async def delete_canned(canned_id: int, request: Request, actor: ActorDep) -> No
     """Supervisors: remove a canned response."""
     with _errors():
         view = await anyio.to_thread.run_sync(lambda: _tools(request).canned.delete(actor, canned_id))
-    await _audit(request, actor, "canned_delete", detail={"id": view.id, "shortcut": view.shortcut})
+    await _record(request, actor, "canned_delete", detail={"id": view.id, "shortcut": view.shortcut})
 
 
 @router.get("/conversations/{conversation_id}/canned/{canned_id}")
@@ -156,7 +144,7 @@ async def add_note(
         )
     # The console hears that a note exists, not what it says (other agents' sockets get this too).
     desk.hub.publish(CONSOLE_TOPIC, {"type": "note", "conversation_id": conversation_id, "id": note.id})
-    await _audit(request, actor, "note_add", conversation_id=conversation_id, detail={"id": note.id})
+    await _record(request, actor, "note_add", conversation_id=conversation_id, detail={"id": note.id})
     return note.for_role(actor.role)
 
 
@@ -242,7 +230,7 @@ async def _label_changed(
 ) -> None:
     desk.hub.publish(CONSOLE_TOPIC, {"type": "labels", "kind": kind, "id": target_id})
     where = {"conversation_id": target_id} if kind == "conversation" else {"ticket_id": target_id}
-    await _audit(request, actor, action, detail={"label": label, "kind": kind}, **where)
+    await _record(request, actor, action, detail={"label": label, "kind": kind}, **where)
 
 
 # ----------------------------------------------------------------------------- search and transcripts
@@ -280,10 +268,10 @@ async def search(
         try:
             items = await anyio.to_thread.run_sync(lambda: _tools(request).search.search(query, actor.role))
         except Forbidden:
-            await _audit(request, actor, "search_refused", detail={"by": "phone"})
+            await _record(request, actor, "search_refused", detail={"by": "phone"})
             raise
     used = {k: v for k, v in {"text": text, "phone": phone, "ticket": ticket, "label": label}.items() if v}
-    await _audit(request, actor, "search", detail={**used, "results": len(items)})
+    await _record(request, actor, "search", detail={**used, "results": len(items)})
     return {"items": items, "total": len(items)}
 
 
@@ -305,7 +293,7 @@ async def transcript(
     kept = await anyio.to_thread.run_sync(_tools(request).notes.of, conversation_id) if notes else []
     tz = request.app.state.handoff_settings.timezone
     document = export(info, messages, kept, role=actor.role, fmt=format, timezone=tz)
-    await _audit(
+    await _record(
         request,
         actor,
         "transcript_export",
