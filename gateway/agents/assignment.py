@@ -20,8 +20,9 @@ from datetime import datetime
 
 import anyio
 
+from gateway.agents.actor import Actor, DeskError
 from gateway.agents.availability import Availability
-from gateway.agents.desk import Actor, AgentDesk, DeskError
+from gateway.agents.desk import AgentDesk
 from gateway.conversations import ConversationInfo
 from gateway.hub import CONSOLE_TOPIC
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.agents.desk import Actor, Forbidden, Invalid
+from gateway.agents.actor import Actor, Forbidden, Invalid
 from gateway.agents.tools_models import AgentAvailability
 from kefu.db import retry_when_locked, session_scope
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.verification import verified_phone_of
-from gateway.agents.desk import Actor, Conflict, Forbidden, Invalid, NotFound
+from gateway.agents.actor import Actor, Conflict, Forbidden, Invalid, NotFound
 from gateway.agents.models import Handoff
 from gateway.agents.tools_models import CannedResponse
 from kefu.db import retry_when_locked, session_scope

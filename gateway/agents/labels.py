@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.agents.desk import Invalid
+from gateway.agents.actor import Invalid
 from gateway.agents.tools_models import LabelLink
 from kefu.db import retry_when_locked, session_scope
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.agents.desk import Invalid
+from gateway.agents.actor import Invalid
 from gateway.agents.disclosure import shown
 from gateway.agents.tools_models import ConversationNote
 from kefu.db import retry_when_locked, session_scope

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.models import ConversationVerification
-from gateway.agents.desk import Forbidden, Invalid
+from gateway.agents.actor import Forbidden, Invalid
 from gateway.agents.disclosure import sees_full_numbers, shown
 from gateway.agents.labels import Labels
 from gateway.agents.models import Handoff

@@ -9,9 +9,9 @@ import anyio
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from gateway.agents.desk import Actor, Forbidden, NotFound
-from gateway.api.routes.agent import ActorDep, DeskDep, _errors, _record
-from gateway.api.routes.agent_tools import _tools
+from gateway.agents.actor import Actor, Forbidden, NotFound
+from gateway.api.routes.agent_deps import ActorDep, DeskDep, desk_errors
+from gateway.api.routes.agent_tools import _record, _tools
 from gateway.hub import CONSOLE_TOPIC
 
 router = APIRouter(prefix="/api/agent", tags=["agent tools"])
@@ -48,7 +48,7 @@ async def availability(request: Request, desk: DeskDep, actor: ActorDep) -> dict
 async def set_status(body: StatusIn, request: Request, desk: DeskDep, actor: ActorDep) -> dict[str, Any]:
     """The signed-in agent's status: online (given conversations), busy or away (not given any)."""
     tools = _tools(request)
-    with _errors():
+    with desk_errors():
         view = await anyio.to_thread.run_sync(lambda: tools.availability.set_status(actor, body.status))
     await _availability_changed(request, desk, actor, "status", actor.username, {"status": body.status})
     return view.shown(desk.online[actor.username] > 0)
@@ -60,7 +60,7 @@ async def set_capacity(
 ) -> dict[str, Any]:
     """Supervisors: how many conversations an agent is given automatically."""
     tools = _tools(request)
-    with _errors():
+    with desk_errors():
         if not actor.supervises:
             raise Forbidden("supervisors_only", "只有主管可以设置接待上限", "Only supervisors set capacities")
         agent = await anyio.to_thread.run_sync(desk.directory.get, username)

@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.agent_tools_setup import AgentTools
+from gateway.agents.actor import Actor, Forbidden, NotFound, record_action
 from gateway.agents.canned import VARIABLES, context_for, render
-from gateway.agents.desk import Actor, Forbidden, NotFound
 from gateway.agents.search import SearchQuery
 from gateway.agents.transcripts import export
-from gateway.api.routes.agent import ActorDep, DeskDep, _errors, _record
+from gateway.api.routes.agent_deps import ActorDep, DeskDep, desk_errors
 from gateway.conversations import ConversationNotFound
 from gateway.errors import ApiError
 from gateway.hub import CONSOLE_TOPIC
@@ -48,6 +48,10 @@ def _tools(request: Request) -> AgentTools:
     return tools
 
 
+async def _record(request: Request, actor: Actor, action: str, **where: Any) -> None:
+    await record_action(request.app.state.audit_log, actor, action, **where)
+
+
 # ----------------------------------------------------------------------------- canned responses
 @router.get("/canned")
 async def list_canned(
@@ -62,7 +66,7 @@ async def list_canned(
 @router.post("/canned", status_code=201)
 async def create_canned(body: CannedIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Supervisors: a new canned response."""
-    with _errors():
+    with desk_errors():
         view = await anyio.to_thread.run_sync(
             lambda: _tools(request).canned.create(
                 actor, shortcut=body.shortcut, title=body.title, body=body.body
@@ -75,7 +79,7 @@ async def create_canned(body: CannedIn, request: Request, actor: ActorDep) -> di
 @router.put("/canned/{canned_id}")
 async def update_canned(canned_id: int, body: CannedIn, request: Request, actor: ActorDep) -> dict[str, Any]:
     """Supervisors: change a canned response."""
-    with _errors():
+    with desk_errors():
         view = await anyio.to_thread.run_sync(
             lambda: _tools(request).canned.update(
                 actor, canned_id, shortcut=body.shortcut, title=body.title, body=body.body
@@ -88,7 +92,7 @@ async def update_canned(canned_id: int, body: CannedIn, request: Request, actor:
 @router.delete("/canned/{canned_id}", status_code=204)
 async def delete_canned(canned_id: int, request: Request, actor: ActorDep) -> None:
     """Supervisors: remove a canned response."""
-    with _errors():
+    with desk_errors():
         view = await anyio.to_thread.run_sync(lambda: _tools(request).canned.delete(actor, canned_id))
     await _record(request, actor, "canned_delete", detail={"id": view.id, "shortcut": view.shortcut})
 
@@ -98,7 +102,7 @@ async def render_canned(
     conversation_id: str, canned_id: int, request: Request, desk: DeskDep, actor: ActorDep
 ) -> dict[str, Any]:
     """A canned response filled in for this conversation (the phone masked), for the composer."""
-    with _errors():
+    with desk_errors():
         await desk.conversation(actor, conversation_id)
         view = await anyio.to_thread.run_sync(_tools(request).canned.get, canned_id)
     agent = await anyio.to_thread.run_sync(desk.directory.get, actor.username)
@@ -110,7 +114,7 @@ async def render_canned(
             datetime.now(UTC),
         )
     )
-    with _errors():
+    with desk_errors():
         rendered = render(view.body, context)
     return {
         "id": view.id,
@@ -126,7 +130,7 @@ async def list_notes(
     conversation_id: str, request: Request, desk: DeskDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Private notes of a conversation, oldest first (never shown to the customer)."""
-    with _errors():
+    with desk_errors():
         await desk.conversation(actor, conversation_id)
     notes = await anyio.to_thread.run_sync(_tools(request).notes.of, conversation_id)
     return {"items": [n.for_role(actor.role) for n in notes]}
@@ -137,7 +141,7 @@ async def add_note(
     conversation_id: str, body: NoteIn, request: Request, desk: DeskDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Write a private note: staff see it, the customer never does."""
-    with _errors():
+    with desk_errors():
         await desk.conversation(actor, conversation_id)
         note = await anyio.to_thread.run_sync(
             lambda: _tools(request).notes.add(conversation_id, actor.username, body.text)
@@ -164,7 +168,7 @@ async def labels_of(
 ) -> dict[str, Any]:
     """The labels of the given conversations or tickets (for the console lists)."""
     wanted = [i for i in ids.split(",") if i][:500]
-    with _errors():
+    with desk_errors():
         found = await anyio.to_thread.run_sync(lambda: _tools(request).labels.of(kind, wanted))
     return {"labels": found}
 
@@ -172,7 +176,7 @@ async def labels_of(
 @router.get("/labels/{label}/{kind}s")
 async def labelled(label: str, kind: LabelKind, request: Request, actor: ActorDep) -> dict[str, Any]:
     """The ids of the conversations or tickets with ``label`` (the label filter)."""
-    with _errors():
+    with desk_errors():
         ids = await anyio.to_thread.run_sync(lambda: _tools(request).labels.targets(kind, label))
     return {"label": label, "kind": kind, "ids": ids}
 
@@ -182,7 +186,7 @@ async def add_label(
     kind: LabelKind, target_id: str, body: LabelIn, request: Request, desk: DeskDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Put a label on a conversation or a ticket."""
-    with _errors():
+    with desk_errors():
         await _check_target(request, desk, actor, kind, target_id)
         added = await anyio.to_thread.run_sync(
             lambda: _tools(request).labels.add(kind, target_id, body.label, actor.username)
@@ -197,7 +201,7 @@ async def remove_label(
     kind: LabelKind, target_id: str, label: str, request: Request, desk: DeskDep, actor: ActorDep
 ) -> dict[str, Any]:
     """Take a label off a conversation or a ticket."""
-    with _errors():
+    with desk_errors():
         await _check_target(request, desk, actor, kind, target_id)
         removed = await anyio.to_thread.run_sync(
             lambda: _tools(request).labels.remove(kind, target_id, label)
@@ -264,7 +268,7 @@ async def search(
         until=_day(date_to, tz, end=True),
         limit=limit,
     )
-    with _errors():
+    with desk_errors():
         try:
             items = await anyio.to_thread.run_sync(lambda: _tools(request).search.search(query, actor.role))
         except Forbidden:

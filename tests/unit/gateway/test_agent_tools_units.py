@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.agents.actor import Actor, Conflict, Forbidden, Invalid
 from gateway.agents.assignment import Candidate, plan
 from gateway.agents.availability import Availability
 from gateway.agents.canned import CannedContext, CannedResponses, render, variables_in
-from gateway.agents.desk import Actor, Conflict, Forbidden, Invalid
 from gateway.agents.labels import Labels, clean_label
 from gateway.agents.notes import Notes
 from gateway.agents.transcripts import export
