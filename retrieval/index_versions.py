@@ -125,8 +125,9 @@ def list_versions(index_dir: Path) -> list[VersionInfo]:
     if not root.is_dir():
         return []
     live, prev = current_version(index_dir), previous_version(index_dir)
-    names = sorted((p.name for p in root.iterdir() if p.is_dir() and p.name[0] != "."), reverse=True)
-    return [VersionInfo(n, n == live, n == prev) for n in names]
+    folders = [p for p in root.iterdir() if p.is_dir() and p.name[0] != "."]
+    folders.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)  # newest build first
+    return [VersionInfo(p.name, p.name == live, p.name == prev) for p in folders]
 
 
 def prune(index_dir: Path) -> None:
