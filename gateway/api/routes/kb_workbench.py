@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from gateway.agents.desk import Actor
+from gateway.agents.actor import Actor
 from gateway.api.deps import StaffPrincipal, require_staff
 from gateway.api.routes.console import CSP
 from gateway.errors import ApiError
