@@ -1,5 +1,5 @@
 /* KB workbench: documents, upload, background rebuild with progress, rollback, hit testing, gaps.
-   Shares the console's sign-in (same session token). All texts are set with textContent. */
+   Uses the console's sign-in (same session token). All texts are set with textContent. */
 (function () {
   "use strict";
   var TOKEN_KEY = "kefu.console.token";
@@ -7,14 +7,13 @@
   var STATUS = { indexed: "已索引", "new": "待索引", changed: "已修改，待重建", removed: "已删除，待重建" };
   var s = { token: sessionStorage.getItem(TOKEN_KEY), poll: null };
 
-  function $(id) { return document.getElementById(id); }
+  var $ = document.getElementById.bind(document);
   function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
+    var node = Object.assign(document.createElement(tag), cls ? { className: cls } : {});
+    if (text != null) node.textContent = String(text);
     return node;
   }
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function clear(node) { node.replaceChildren(); }
   function errorText(data, fallback) {
     return (data && data.error && data.error.message) ? data.error.message : fallback;
   }
@@ -25,63 +24,40 @@
   }
   function score(x) { return x === null || x === undefined ? "—" : Number(x).toFixed(3); }
 
-  function api(method, path, body) {
-    var opts = { method: method, headers: { "Authorization": "Bearer " + s.token } };
-    if (body instanceof FormData) opts.body = body;
-    else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-    return fetch(path, opts).then(function (r) {
-      return r.text().then(function (t) {
-        var data = null;
-        try { data = t ? JSON.parse(t) : null; } catch (e) { data = null; }
-        if (r.status === 401) signedOut("登录已失效，请重新登录");
-        return { status: r.status, ok: r.ok, data: data };
-      });
-    }).catch(function () { return { status: 0, ok: false, data: null }; });
+  // Signed in through the console (same tab, same session token); without a valid token, go there.
+  function toConsole() { sessionStorage.removeItem(TOKEN_KEY); location.href = "/console"; }
+  async function api(method, path, body) {
+    var headers = { "Authorization": "Bearer " + s.token };
+    var payload = body;
+    if (body !== undefined && !(body instanceof FormData)) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    try {
+      var r = await fetch(path, { method: method, headers: headers, body: payload });
+      var text = await r.text();
+      var data = null;
+      try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+      if (r.status === 401) toConsole();
+      return { status: r.status, ok: r.ok, data: data };
+    } catch (e) {
+      return { status: 0, ok: false, data: null };
+    }
   }
   function fail(res, fallback) { $("bench-error").textContent = errorText(res.data, fallback); }
 
-  // ------------------------------------------------------------------ sign-in
-  function showLogin(message) {
-    $("bench-view").hidden = true;
-    $("login-view").hidden = false;
-    $("login-error").textContent = message || "";
-    $("username").focus();
-  }
-  function signedOut(message) {
-    s.token = null;
-    sessionStorage.removeItem(TOKEN_KEY);
-    clearTimeout(s.poll);
-    showLogin(message);
-  }
-  $("login").addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    $("login-button").disabled = true;
-    fetch("/api/agent/login", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: $("username").value.trim(), password: $("password").value }) })
-      .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
-      .then(function (res) {
-        if (!res.ok) { $("login-error").textContent = errorText(res.data, "登录失败"); return; }
-        s.token = res.data.token;
-        sessionStorage.setItem(TOKEN_KEY, s.token);
-        $("password").value = "";
-        start();
-      })
-      .catch(function () { $("login-error").textContent = "网络错误，请稍后再试"; })
-      .then(function () { $("login-button").disabled = false; });
-  });
   $("logout").addEventListener("click", function () {
-    api("POST", "/api/agent/logout").then(function () { signedOut(""); });
+    api("POST", "/api/agent/logout").then(toConsole);
   });
 
   function start() {
     api("GET", "/api/agent/me").then(function (res) {
       if (!res.ok) return;
       if (res.data.role !== "supervisor" && res.data.role !== "admin") {
-        signedOut("只有主管和管理员可以使用知识库工作台");
+        document.body.replaceChildren(el("p", "error banner", "只有主管和管理员可以使用知识库工作台"));
         return;
       }
       $("whoami").textContent = (res.data.display_name || res.data.username) + "（" + res.data.role + "）";
-      $("login-view").hidden = true;
       $("bench-view").hidden = false;
       loadDocuments();
       loadRebuild();
@@ -253,5 +229,5 @@
   }
   $("gaps-refresh").addEventListener("click", loadGaps);
 
-  if (s.token) start(); else showLogin("");
+  if (s.token) start(); else toConsole();
 })();

@@ -7,10 +7,7 @@ The workbench needs neither Rasa nor the action server, so only the gateway is s
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +16,10 @@ from typing import Any
 import pytest
 
 from kefu.db import upgrade_database
-from kefu.settings import REPO_ROOT, CommonSettings
+from kefu.settings import CommonSettings
 from kefu.supervisor import Supervisor, build_services, service_env
 from tests.conftest import free_port
+from tests.staff_accounts import create_staff
 
 pytestmark = pytest.mark.e2e
 
@@ -69,17 +67,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         }
     )
     upgrade_database(settings.database_url)
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.users", "create", "lead", "--role", "supervisor"],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "KEFU_DATABASE_URL": settings.database_url},
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    create_staff(settings.database_url, "lead", PASSWORD, "supervisor")
     services = [s for s in build_services(settings) if s.name == "gateway"]
     supervisor = Supervisor(services, env, root / "logs", color=False, echo=False)
     supervisor.start()
@@ -105,10 +93,12 @@ def test_upload_rebuild_hit_test_and_roll_back(gateway: Gateway, chromium: Any, 
     page = chromium.new_context(locale="zh-CN", viewport={"width": 1300, "height": 900}).new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
-    page.goto(gateway.url + "/console/kb")
+    page.goto(gateway.url + "/console/kb")  # not signed in: the console's sign-in, then its link back
+    page.wait_for_url(re.compile(r"/console$"))
     page.fill("#username", "lead")
     page.fill("#password", PASSWORD)
     page.click("#login-button")
+    page.click("#kb-workbench-link")
     page.locator("#whoami", has_text="lead").wait_for(timeout=30_000)
 
     # No index yet: the guide is listed as waiting; the first rebuild creates the index.

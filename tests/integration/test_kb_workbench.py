@@ -7,16 +7,13 @@ of its own).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from kefu.settings import REPO_ROOT
 from retrieval.replies import HELPFUL_QUESTION, NO_ANSWER_TEXT
 from tests.conftest import LiveStack
+from tests.staff_accounts import create_staff
 
 pytestmark = pytest.mark.integration
 PASSWORD = "Kefu-kb-gaps-2025"
@@ -24,17 +21,7 @@ BENCH = "/api/kb/workbench"
 
 
 def _sign_in(stack: LiveStack, username: str, role: str) -> dict[str, str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.users", "create", username, "--role", role],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "KEFU_DATABASE_URL": stack.settings.database_url},
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    create_staff(stack.settings.database_url, username, PASSWORD, role)
     status, body = stack.request("POST", "/api/agent/login", {"username": username, "password": PASSWORD})
     assert status == 200, body
     return {"Authorization": f"Bearer {body['token']}"}
