@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts.business import BUSINESS_REQUIREMENTS
 from accounts.models import PendingProposal
 from accounts.settings import AccountsSettings
-from kefu.db import session_scope
+from kefu.db import retry_when_locked, session_scope
 
 KINDS = ("plan", "addon", "business")
 
@@ -38,7 +38,8 @@ class Proposal:
 
 
 class ProposalStore:
-    """One pending proposal per conversation."""
+    """One pending proposal per conversation. Each write is one transaction, retried with jitter while
+    SQLite says ``database is locked`` (:func:`kefu.db.retry_when_locked`)."""
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class ProposalStore:
         self.settings = settings or AccountsSettings()
         self.clock = clock or (lambda: datetime.now(UTC))
 
+    @retry_when_locked(attempts=5)
     def propose(self, conversation_id: str, phone: str, kind: str, target: str) -> Proposal:
         """Remember what was just offered to ``phone`` (replacing an older offer)."""
         if kind not in KINDS or (kind == "business" and target not in BUSINESS_REQUIREMENTS):
@@ -74,6 +76,7 @@ class ProposalStore:
                 row.created_at, row.expires_at, row.taken_by = now, expires, None
         return Proposal(phone, kind, target)
 
+    @retry_when_locked(attempts=5)
     def take(self, conversation_id: str, phone: str, request_key: str | None = None) -> Proposal | None:
         """The conversation's live proposal for ``phone``, so that it is applied at most once.
 
@@ -99,6 +102,7 @@ class ProposalStore:
                 row.taken_by = request_key
             return proposal
 
+    @retry_when_locked(attempts=5)
     def drop(self, conversation_id: str) -> None:
         with session_scope(self.session_factory) as session:
             row = session.get(PendingProposal, conversation_id)

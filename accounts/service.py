@@ -156,7 +156,7 @@ class AccountService:
 
     def _once(self, phone: str, request_key: str | None, apply: Callable[[], ChangeResult]) -> ChangeResult:
         if request_key is None:
-            return apply()
+            return retry_when_locked(attempts=5)(apply)()
         key = request_key
 
         @retry_when_locked(attempts=5)  # a concurrent writer (SQLite: a stale snapshot) retries whole
@@ -256,6 +256,7 @@ class AccountService:
                 self._apply_addon(sub, offer)
         return ChangeResult(offer, effective, immediate)
 
+    @retry_when_locked(attempts=5)
     def apply_due_changes(self, phone: str) -> int:
         """Apply pending changes whose effective date has come; returns how many."""
         today = self.clock().date()
