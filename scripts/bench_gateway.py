@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,6 +106,22 @@ class Run:
         }
 
 
+async def _timed(run: Run, request: Awaitable[httpx.Response]) -> httpx.Response | None:
+    """Send one message: its latency if answered 200, else counted as an error (None)."""
+    run.sent += 1
+    started = time.perf_counter()
+    try:
+        response = await request
+    except httpx.HTTPError:
+        run.errors += 1
+        return None
+    if response.status_code != 200:
+        run.errors += 1
+        return None
+    run.latencies.append((time.perf_counter() - started) * 1000)
+    return response
+
+
 class Bench:
     def __init__(self, gateway: str, rasa: str, secret: str, pids: dict[str, int]) -> None:
         self.gateway, self.rasa, self.secret, self.pids = gateway, rasa, secret, pids
@@ -117,20 +134,10 @@ class Bench:
         while sent < limit and time.perf_counter() < until:
             text = MESSAGES[sent % len(MESSAGES)]
             sent += 1
-            run.sent += 1
-            started = time.perf_counter()
-            try:
-                response = await client.post(
-                    f"/api/conversations/{cid}/messages", json={"text": text}, headers=headers
-                )
-            except httpx.HTTPError:
-                run.errors += 1
-                continue
-            if response.status_code != 200:
-                run.errors += 1
-                continue
-            run.latencies.append((time.perf_counter() - started) * 1000)
-            if not response.json().get("messages"):
+            response = await _timed(
+                run, client.post(f"/api/conversations/{cid}/messages", json={"text": text}, headers=headers)
+            )
+            if response is not None and not response.json().get("messages"):
                 run.lost += 1  # stored but answered with silence
         # Every customer message sent must be in the conversation's history exactly once.
         history = await client.get(f"/api/conversations/{cid}/messages", headers=headers)
@@ -142,22 +149,10 @@ class Bench:
         for sent in range(limit):
             if time.perf_counter() >= until:
                 break
-            run.sent += 1
-            started = time.perf_counter()
-            try:
-                response = await client.post(
-                    CHANNEL_PATH,
-                    json={"sender": sender, "message": MESSAGES[sent % len(MESSAGES)]},
-                    headers={SECRET_HEADER: self.secret},
-                )
-            except httpx.HTTPError:
-                run.errors += 1
-                continue
-            if response.status_code != 200:
-                run.errors += 1
-                continue
-            run.latencies.append((time.perf_counter() - started) * 1000)
-            if not response.json():
+            body = {"sender": sender, "message": MESSAGES[sent % len(MESSAGES)]}
+            headers = {SECRET_HEADER: self.secret}
+            response = await _timed(run, client.post(CHANNEL_PATH, json=body, headers=headers))
+            if response is not None and not response.json():
                 run.lost += 1  # Rasa answered nothing: the customer would see silence
 
     async def run(self, path: str, chats: int, per_chat: int, seconds: float = 600.0) -> Run:
@@ -262,8 +257,19 @@ def _markdown(result: dict[str, Any]) -> str:
         ra = next(r for r in rows if r["chats"] == chats and r["path"] == "rasa")
         ratio = (gw["msgs_per_s"] or 0) / (ra["msgs_per_s"] or 1)
         extra = (gw["p50_ms"] or 0) - (ra["p50_ms"] or 0)
-        met = "met" if ratio >= 0.95 and extra <= 10 else "**not met**"
-        lines.append(f"- {chats} chats: throughput {ratio:.2f}× Rasa's, p50 {extra:+.1f} ms: {met}.")
+        met = ratio >= 0.95 and extra <= 10
+        line = f"- {chats} chats: throughput {ratio:.2f}× Rasa's, p50 {extra:+.1f} ms: "
+        if met:
+            lines.append(line + "met.")
+            continue
+        cpu = gw["cpu_ms_per_msg"]
+        stack = sum(v for v in cpu.values() if v is not None) or 1.0
+        lines.append(
+            line + f"**not met**. Measured: the gateway itself used {cpu.get('gateway')} ms CPU per message "
+            f"({100 * (cpu.get('gateway') or 0) / stack:.0f}% of the stack's {stack:.1f} ms); straight to "
+            f"Rasa the stack spent {sum(v for v in ra['cpu_ms_per_msg'].values() if v is not None):.1f} ms. "
+            "On shared cores that CPU is taken from Rasa and the action server."
+        )
     lines += ["", result.get("notes", "")]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -291,7 +297,10 @@ def main() -> None:
     env["KEFU_RATE_REQUESTS_PER_IP_MINUTE"] = "1000000"
     env["KEFU_RATE_MESSAGES_PER_CONVERSATION_MINUTE"] = "100000"
     upgrade_database(settings.database_url)
-    supervisor = Supervisor(build_services(settings), env, var_dir / "logs", color=False, echo=False)
+    services = build_services(settings)
+    for service in services:  # a shared, busy machine may take long to load the model: wait, then measure
+        service.startup_timeout = max(service.startup_timeout, 1500.0)
+    supervisor = Supervisor(services, env, var_dir / "logs", color=False, echo=False)
     supervisor.start()
     runs: list[Run] = []
     try:

@@ -4,7 +4,6 @@ customer's message again. The real stack answers with the same ticket and stores
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 from urllib.request import Request, urlopen
 
@@ -13,19 +12,10 @@ import pytest
 from kefu.db import make_engine, make_session_factory
 from kefu.supervisor import service_env
 from tests.faults.conftest import Faults
+from tests.integration.test_dialogue_flow import PHONE, TICKET_RE, _answer
 from tickets import TicketService
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
-
-PHONE = "13800138000"
-TICKET_RE = re.compile(r"TK\d{8}-\d+")
-ANSWERS = (
-    ("联系电话", PHONE),
-    ("什么故障", "宽带断网了"),
-    ("哪个区", "海淀区中关村大街1号"),
-    ("什么时候开始", "今天早上八点"),
-    ("方便的时间", "明天上午"),
-)
 
 
 def _text(reply: dict[str, Any]) -> str:
@@ -53,7 +43,7 @@ def test_a_confirmation_replayed_after_rasa_lost_the_turn_opens_one_ticket(fault
         said = _text(reply)
         if "请确认" in said:
             break
-        answer = max(((said.rfind(k), a) for k, a in ANSWERS if k in said), default=(0, None))[1]
+        answer = _answer(said)
         assert answer is not None, f"unexpected bot question: {said}"
         reply = stack.say(cid, answer)
     assert "请确认" in _text(reply), _text(reply)
