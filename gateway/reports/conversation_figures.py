@@ -69,7 +69,9 @@ def containment(session: Session, q: ReportQuery) -> Figure:
 def handoffs_by_reason(session: Session, q: ReportQuery) -> Figure:
     total = _conversation_count(session, q)
     counts = session.execute(
-        _handoffs(q, Handoff.reason, func.count()).group_by(Handoff.reason).order_by(func.count().desc())
+        _handoffs(q, Handoff.reason, func.count())
+        .group_by(Handoff.reason)
+        .order_by(func.count().desc(), Handoff.reason)
     ).all()
     rows = [(reason, reason_for(reason).label, int(n), rate(int(n), total)) for reason, n in counts]
     handoffs = sum(r[2] for r in rows)
