@@ -34,6 +34,10 @@ class ReportQuery:
         return (self.end - self.start).total_seconds() / 3600
 
     @property
+    def first_day(self) -> date:
+        return self.start.astimezone(ZoneInfo(self.timezone)).date()
+
+    @property
     def utc_offset_hours(self) -> int:
         """Whole hours the local clock is ahead of UTC at the start (China has no summer time)."""
         offset = self.start.astimezone(ZoneInfo(self.timezone)).utcoffset() or timedelta()

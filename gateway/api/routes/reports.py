@@ -73,7 +73,7 @@ async def all_reports(_: Supervisor, reports: ReportsDep, q: QueryDep) -> dict[s
 async def report_csv(name: str, _: Supervisor, reports: ReportsDep, q: QueryDep) -> Response:
     """One figure's table as CSV (UTF-8 with BOM)."""
     figure = await anyio.to_thread.run_sync(reports.figure, _name(name), q)
-    day = q.start.astimezone().date().isoformat()
+    day = q.first_day.isoformat()
     return Response(
         figure.to_csv(),
         media_type="text/csv; charset=utf-8",
