@@ -17,11 +17,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import ApiError
+from gateway.metrics_settings import MetricsSettings
 
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -62,16 +61,6 @@ SLA_BREACHES = Counter(
     "Tickets flagged overdue (a deadline passed while open), by department.",
     ("department",),
 )
-
-
-class MetricsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KEFU_METRICS_", extra="ignore")
-
-    token: SecretStr = Field(
-        default=SecretStr(""),
-        description="Bearer token for the gateway's /metrics; empty: only direct loopback callers "
-        "may read it.",
-    )
 
 
 def timed_index_load(load: Any) -> Any:

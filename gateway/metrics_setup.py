@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway import metrics
 from gateway.agents.models import Handoff
 from gateway.conversations import ConversationInfo
+from gateway.metrics_settings import MetricsSettings
 from gateway.models import Conversation, Message
 from gateway.rasa_reply import BotReply
 from kefu.db import session_scope
@@ -28,7 +29,7 @@ _listening = False
 
 
 def install(app: FastAPI) -> None:
-    app.state.metrics_settings = metrics.MetricsSettings()
+    app.state.metrics_settings = MetricsSettings()
     app.add_middleware(metrics.RequestMetrics)
     app.include_router(metrics.router)
     app.state.startup_hooks.append(start)

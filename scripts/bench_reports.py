@@ -189,7 +189,9 @@ def main() -> None:
     if args.reseed or not args.db.exists():
         seed(args.db)
     seed_s = time.perf_counter() - seeded
+    load_before = os.getloadavg()[0]
     results = measure(args.db, args.rounds)
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after the timing"
     rows = "\n".join(
         f"| {label} | {statistics.median(t):.0f} | {p95(t):.0f} | {max(t):.0f} | "
         f"{'yes' if p95(t) <= TARGET_MS else 'NO'} |"
@@ -211,7 +213,7 @@ def main() -> None:
 ({seed_s:.0f} s this run) with {counts[0]:,} conversations, {counts[1]:,} messages, {counts[2]:,} handoffs,
 {counts[3]:,} bot turns and {counts[4]:,} tickets spread over {DAYS} days; indexes from migration `gw0004`.
 Each case is `GET /api/reports` (all ten figures, supervisor sign-in, through the gateway's middleware)
-{args.rounds} times after one warm-up, on the shared 2-core development machine.
+{args.rounds} times after one warm-up, on the shared 2-core development machine ({load}).
 Target: p95 ≤ 500 ms.
 
 | period | p50 ms | p95 ms | max ms | p95 ≤ 500 ms |

@@ -29,6 +29,13 @@ INDEXES = (
     ("ix_tickets_ticket_created_channel", "tickets_ticket", ["created_at", "channel"]),
     ("ix_tickets_ticket_rated", "tickets_ticket", ["rated_at"]),
     ("ix_tickets_incident_created", "tickets_incident", ["created_at"]),
+    ("ix_tickets_ticket_incident", "tickets_ticket", ["incident_id"]),
+    # Covering: intents and KB counts read the index alone.
+    (
+        "ix_gateway_bot_turn_report",
+        "gateway_bot_turn",
+        ["at", "channel", "intent", "kb_answer", "conversation_id"],
+    ),
 )
 
 

@@ -42,14 +42,14 @@ def _handoffs(q: ReportQuery, *columns: Any) -> Select[Any]:
 
 def containment(session: Session, q: ReportQuery) -> Figure:
     total = _conversation_count(session, q)
-    with_human = int(
-        session.scalar(
-            select(func.count(func.distinct(Handoff.conversation_id))).where(
-                Handoff.conversation_id.in_(_conversation_ids(q))
-            )
-        )
-        or 0
+    humans = (
+        select(func.count(func.distinct(Handoff.conversation_id)))
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Conversation.created_at >= q.start, Conversation.created_at < q.end)
     )
+    if q.channel:
+        humans = humans.where(Conversation.channel == q.channel)
+    with_human = int(session.scalar(humans) or 0)
     contained = total - with_human
     return Figure(
         "containment",
