@@ -35,6 +35,7 @@ from gateway.routing import ConversationRouter
 from gateway.settings import GatewaySettings, get_gateway_settings
 from kefu.db import make_engine, make_session_factory, upgrade_database
 from kefu.logging_setup import configure_logging
+from retrieval.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -76,10 +77,13 @@ def _optional_routers() -> list[object]:
     for module in (
         "gateway.api.routes.tickets",
         "gateway.api.routes.agent",
+        "gateway.api.routes.agent_tools",
+        "gateway.api.routes.agent_availability",
         "gateway.api.routes.console",
         "gateway.api.routes.telegram",
         "gateway.api.routes.wechat",
         "gateway.api.routes.reports",
+        "gateway.api.routes.kb_workbench",
     ):
         try:
             found.append(importlib.import_module(module).router)
@@ -166,7 +170,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     _install_extensions(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Outermost last: the edge (client address, per-IP rate, headers), then the body-size limit.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Document uploads (KB workbench) have their own, larger limit (KEFU_KB_UPLOAD_MAX_BYTES).
+    upload = {"/api/kb/workbench/documents": RetrievalSettings().upload_max_bytes + 64 * 1024}
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=upload)
     app.add_middleware(
         Edge, trusted_proxies=settings.trusted_proxies, requests_per_ip=app.state.limits.requests_per_ip
     )
@@ -180,13 +186,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
 def _install_extensions(app: FastAPI) -> None:
     """Let packages with state (tickets, agent console, channels) hook into the lifespan."""
-    for module in (
-        "gateway.tickets_setup",
-        "gateway.console_setup",
-        "gateway.channels_setup",
-        "gateway.reports.setup",
-        "gateway.metrics_setup",
-    ):
+    extensions = ("gateway.tickets_setup", "gateway.console_setup", "gateway.agent_tools_setup")
+    for module in (*extensions, "gateway.channels_setup", "gateway.reports.setup", "gateway.metrics_setup"):
         try:
             importlib.import_module(module).install(app)
         except ModuleNotFoundError as exc:

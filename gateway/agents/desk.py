@@ -37,9 +37,10 @@ class AgentDesk(DeskReads):
         self.online: Counter[str] = Counter()  # console WebSockets per agent
 
     # ------------------------------------------------------------------ changing who answers
-    async def claim(self, actor: Actor, conversation_id: str) -> ConversationInfo:
+    async def claim(self, actor: Actor, conversation_id: str, *, auto: bool = False) -> ConversationInfo:
         """Take a queued conversation (supervisors may also take one from the bot).
 
+        ``auto``: auto-assignment gives it to ``actor``, only from the queue (``gateway.agents.assignment``).
         Raises ``Conflict`` when another agent holds it or it is not waiting.
         """
         async with self.router.state_lock(conversation_id):
@@ -52,7 +53,7 @@ class AgentDesk(DeskReads):
                     f"该会话已由坐席 {info.assigned_agent} 接入",
                     f"Already claimed by {info.assigned_agent}",
                 )
-            if info.state == "bot" and not actor.supervises:
+            if info.state == "bot" and (auto or not actor.supervises):
                 raise Conflict(
                     "not_in_queue", "该会话不在排队中", "The conversation is not waiting in the queue"
                 )
@@ -72,7 +73,11 @@ class AgentDesk(DeskReads):
         name = await self._display_name(actor.username)
         await self._system(conversation_id, f"人工客服 {name} 已接入，正在为您服务。")
         await record_action(
-            self.audit, actor, "claim", conversation_id, detail={"from_state": previous_state}
+            self.audit,
+            actor,
+            "auto_assign" if auto else "claim",
+            conversation_id,
+            detail={"from_state": previous_state},
         )
         return info
 
