@@ -29,6 +29,7 @@ from gateway.edge import Edge
 from gateway.errors import install_error_handlers
 from gateway.hub import Hub
 from gateway.limits import BodySizeLimit, PublicLimits
+from gateway.metrics import timed_index_load
 from gateway.rasa_client import RasaClient
 from gateway.routing import ConversationRouter
 from gateway.settings import GatewaySettings, get_gateway_settings
@@ -61,9 +62,11 @@ async def _reload_knowledge_base(app: FastAPI) -> None:
         kb = getattr(app.state, "knowledge_base", None)
         try:
             if kb is None:
-                app.state.knowledge_base = await anyio.to_thread.run_sync(_load_knowledge_base)
+                app.state.knowledge_base = await anyio.to_thread.run_sync(
+                    timed_index_load, _load_knowledge_base
+                )
             else:
-                await anyio.to_thread.run_sync(kb.reload_if_changed)
+                await anyio.to_thread.run_sync(timed_index_load, kb.reload_if_changed)
         except Exception as exc:
             log.warning("knowledge base reload failed: %s", exc)
 
@@ -79,6 +82,7 @@ def _optional_routers() -> list[object]:
         "gateway.api.routes.console",
         "gateway.api.routes.telegram",
         "gateway.api.routes.wechat",
+        "gateway.api.routes.reports",
         "gateway.api.routes.kb_workbench",
     ):
         try:
@@ -110,7 +114,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.knowledge_base = None
     if settings.load_knowledge_base:
-        app.state.knowledge_base = await anyio.to_thread.run_sync(_load_knowledge_base)
+        app.state.knowledge_base = await anyio.to_thread.run_sync(timed_index_load, _load_knowledge_base)
     # Hooks start their loops with app.state.jobs.spawn (restarted on failure, shown in /healthz).
     app.state.jobs = jobs = BackgroundJobs()
     jobs.spawn("rasa_backlog", app.state.router.run_backlog)
@@ -183,7 +187,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 def _install_extensions(app: FastAPI) -> None:
     """Let packages with state (tickets, agent console, channels) hook into the lifespan."""
     extensions = ("gateway.tickets_setup", "gateway.console_setup", "gateway.agent_tools_setup")
-    for module in (*extensions, "gateway.channels_setup"):
+    for module in (*extensions, "gateway.channels_setup", "gateway.reports.setup", "gateway.metrics_setup"):
         try:
             importlib.import_module(module).install(app)
         except ModuleNotFoundError as exc:

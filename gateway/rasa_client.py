@@ -6,6 +6,8 @@ with the shared secret header, tracker reads carry Rasa's API token (``?token=â€
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -37,6 +39,8 @@ class RasaClient:
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
         self._token = token
         self._channel_headers = {CHANNEL_SECRET_HEADER: channel_secret} if channel_secret else {}
+        # (outcome "ok"/"unavailable"/"error", seconds) per message sent; set by gateway.metrics_setup.
+        self.observe: Callable[[str, float], None] | None = None
 
     def _auth(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
@@ -45,6 +49,20 @@ class RasaClient:
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """Send a customer message; returns Rasa's bot messages (text/buttons/custom)."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            answer = await self._send(sender, text, metadata)
+            outcome = "ok"
+            return answer
+        except RasaUnavailable as exc:
+            outcome = "error" if exc.received else "unavailable"
+            raise
+        finally:
+            if self.observe is not None:
+                self.observe(outcome, time.perf_counter() - started)
+
+    async def _send(self, sender: str, text: str, metadata: dict[str, Any] | None) -> list[dict[str, Any]]:
         payload: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             payload["metadata"] = metadata
