@@ -1,7 +1,7 @@
 """gateway: canned responses, private notes, labels, agent availability and capacity
 
 Revision ID: gw0006
-Revises: gw0003
+Revises: gw0004
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "gw0006"
-down_revision = "gw0003"
+down_revision = "gw0004"
 branch_labels = None
 depends_on = None
 
