@@ -56,6 +56,9 @@ class PlanChange(Base):
     effective_date: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | applied | cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The customer message that asked for it (``actions.request_keys``): unique, so a replayed
+    # message finds this change instead of applying a second one.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True, nullable=True)
 
 
 class ConversationVerification(Base):
@@ -87,6 +90,9 @@ class PendingProposal(Base):
     target: Mapped[str] = mapped_column(String(40))  # offer id or business request
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The confirming message that took it (``actions.request_keys``): that message, replayed, takes it
+    # again (and the service returns the first result); any other message finds it used.
+    taken_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class OtpSend(Base):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts.business import BUSINESS_REQUIREMENTS
 from accounts.models import PendingProposal
 from accounts.settings import AccountsSettings
-from kefu.db import session_scope
+from kefu.db import retry_when_locked, session_scope
 
 KINDS = ("plan", "addon", "business")
 
@@ -38,7 +38,8 @@ class Proposal:
 
 
 class ProposalStore:
-    """One pending proposal per conversation."""
+    """One pending proposal per conversation. Each write is one transaction, retried with jitter while
+    SQLite says ``database is locked`` (:func:`kefu.db.retry_when_locked`)."""
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class ProposalStore:
         self.settings = settings or AccountsSettings()
         self.clock = clock or (lambda: datetime.now(UTC))
 
+    @retry_when_locked(attempts=5)
     def propose(self, conversation_id: str, phone: str, kind: str, target: str) -> Proposal:
         """Remember what was just offered to ``phone`` (replacing an older offer)."""
         if kind not in KINDS or (kind == "business" and target not in BUSINESS_REQUIREMENTS):
@@ -71,20 +73,36 @@ class ProposalStore:
                 )
             else:
                 row.phone, row.kind, row.target = phone, kind, target
-                row.created_at, row.expires_at = now, expires
+                row.created_at, row.expires_at, row.taken_by = now, expires, None
         return Proposal(phone, kind, target)
 
-    def take(self, conversation_id: str, phone: str) -> Proposal | None:
-        """The conversation's live proposal for ``phone``, removed so it is applied at most once."""
+    @retry_when_locked(attempts=5)
+    def take(self, conversation_id: str, phone: str, request_key: str | None = None) -> Proposal | None:
+        """The conversation's live proposal for ``phone``, so that it is applied at most once.
+
+        Without ``request_key`` it is removed. With it (the confirming message's key) it is marked taken
+        by that message: a replay of the same message takes it again, to be given the first result by the
+        idempotent services, while any other message finds nothing.
+        """
         with session_scope(self.session_factory) as session:
-            row = session.get(PendingProposal, conversation_id)
+            row = session.get(PendingProposal, conversation_id, with_for_update=True)
             if row is None:
                 return None
-            session.delete(row)
+            proposal = Proposal(row.phone, row.kind, row.target)
+            if request_key is not None and row.taken_by == request_key:
+                return proposal if row.phone == phone else None
+            if row.taken_by is not None:
+                return None  # used by another message (kept for that message's replay)
             if row.expires_at <= self.clock() or row.phone != phone:
+                session.delete(row)
                 return None
-            return Proposal(row.phone, row.kind, row.target)
+            if request_key is None:
+                session.delete(row)
+            else:
+                row.taken_by = request_key
+            return proposal
 
+    @retry_when_locked(attempts=5)
     def drop(self, conversation_id: str) -> None:
         with session_scope(self.session_factory) as session:
             row = session.get(PendingProposal, conversation_id)

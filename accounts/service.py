@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.models import PlanChange, Subscriber
-from kefu.db import session_scope
+from kefu.db import retry_when_locked, session_scope
 from tariffs.catalogue import Catalogue, Offer
 
 
@@ -141,8 +142,52 @@ class AccountService:
                 pending=pending,
             )
 
-    def change_plan(self, phone: str, plan: str) -> ChangeResult:
-        """Switch the main plan: next cycle, or now where the catalogue says ``immediate``."""
+    def change_plan(self, phone: str, plan: str, *, request_key: str | None = None) -> ChangeResult:
+        """Switch the main plan: next cycle, or now where the catalogue says ``immediate``.
+
+        ``request_key`` names the customer message asking for it (``actions.request_keys``): a replay
+        of that message returns the first result and changes nothing (so too for ``order_addon``).
+        """
+        return self._once(phone, request_key, lambda: self._change_plan(phone, plan, request_key))
+
+    def order_addon(self, phone: str, addon: str, *, request_key: str | None = None) -> ChangeResult:
+        """Order an add-on pack; data and voice packs add to this month's allowance when immediate."""
+        return self._once(phone, request_key, lambda: self._order_addon(phone, addon, request_key))
+
+    def _once(self, phone: str, request_key: str | None, apply: Callable[[], ChangeResult]) -> ChangeResult:
+        if request_key is None:
+            return retry_when_locked(attempts=5)(apply)()
+        key = request_key
+
+        @retry_when_locked(attempts=5)  # a concurrent writer (SQLite: a stale snapshot) retries whole
+        def attempt() -> ChangeResult:
+            first = self._replayed(phone, key)
+            if first is not None:
+                return first
+            try:
+                return apply()
+            except IntegrityError:  # a concurrent delivery of the same message committed first
+                first = self._replayed(phone, key)
+                if first is None:
+                    raise
+                return first
+
+        return attempt()
+
+    def _replayed(self, phone: str, request_key: str) -> ChangeResult | None:
+        """The result of the change this message already made, if any."""
+        with session_scope(self.session_factory) as session:
+            row = session.scalars(
+                select(PlanChange).where(PlanChange.request_key == request_key, PlanChange.phone == phone)
+            ).first()
+            if row is None:
+                return None
+            offer = self._offer(row.to_offer)
+            if offer is None:
+                raise UnknownOffer(row.to_offer)
+            return ChangeResult(offer, row.effective_date, offer.effective == "immediate")
+
+    def _change_plan(self, phone: str, plan: str, request_key: str | None) -> ChangeResult:
         offer = self.catalogue.find(plan)
         if offer is None:
             raise UnknownOffer(plan)
@@ -164,52 +209,51 @@ class AccountService:
                 if pending.to_offer == offer.id:
                     raise SamePlan(offer.name)
                 pending.status = "cancelled"  # the newest request replaces an older one
-            immediate = offer.effective == "immediate"
-            effective = today if immediate else next_cycle_start(today)
-            session.add(
-                PlanChange(
-                    phone=phone,
-                    kind="plan",
-                    from_offer=sub.plan_id,
-                    to_offer=offer.id,
-                    effective_date=effective,
-                    status="applied" if immediate else "pending",
-                    created_at=self.clock(),
-                )
-            )
-            if immediate:
-                self._apply_plan(sub, offer)
-        return ChangeResult(offer, effective, immediate)
+            return self._record_change(session, sub, offer, "plan", today, request_key)
 
-    def order_addon(self, phone: str, addon: str) -> ChangeResult:
-        """Order an add-on pack; data and voice packs add to this month's allowance when immediate."""
+    def _order_addon(self, phone: str, addon: str, request_key: str | None) -> ChangeResult:
         offer = self.catalogue.find(addon)
         if offer is None:
             raise UnknownOffer(addon)
         if not offer.is_addon:
             raise NotAPlan(offer.name)
         today = self.clock().date()
-        immediate = offer.effective == "immediate"
-        effective = today if immediate else next_cycle_start(today)
         with session_scope(self.session_factory) as session:
             sub = session.get(Subscriber, phone)
             if sub is None:
                 raise AccountNotFound(phone)
-            session.add(
-                PlanChange(
-                    phone=phone,
-                    kind="addon",
-                    from_offer="",
-                    to_offer=offer.id,
-                    effective_date=effective,
-                    status="applied" if immediate else "pending",
-                    created_at=self.clock(),
-                )
+            return self._record_change(session, sub, offer, "addon", today, request_key)
+
+    def _record_change(
+        self,
+        session: Session,
+        sub: Subscriber,
+        offer: Offer,
+        kind: str,
+        today: date,
+        request_key: str | None,
+    ) -> ChangeResult:
+        """Record a plan (``kind="plan"``) or add-on change: applied now where the catalogue says
+        ``immediate``, else pending until the next billing cycle."""
+        immediate = offer.effective == "immediate"
+        effective = today if immediate else next_cycle_start(today)
+        session.add(
+            PlanChange(
+                phone=sub.phone,
+                kind=kind,
+                from_offer=sub.plan_id if kind == "plan" else "",
+                to_offer=offer.id,
+                effective_date=effective,
+                status="applied" if immediate else "pending",
+                created_at=self.clock(),
+                request_key=request_key,
             )
-            if immediate:
-                self._apply_addon(sub, offer)
+        )
+        if immediate:
+            (self._apply_plan if kind == "plan" else self._apply_addon)(sub, offer)
         return ChangeResult(offer, effective, immediate)
 
+    @retry_when_locked(attempts=5)
     def apply_due_changes(self, phone: str) -> int:
         """Apply pending changes whose effective date has come; returns how many."""
         today = self.clock().date()

@@ -4,6 +4,28 @@ Importing the package imports every module so ``python -m rasa_sdk --actions act
 registers all actions.
 """
 
-from actions import account, fallback, faq, handoff, health, tariffs, tickets, verification
+from actions import (
+    account,
+    account_change,
+    fallback,
+    faq,
+    handoff,
+    health,
+    tariffs,
+    ticket_forms,
+    tickets,
+    verification,
+)
 
-__all__ = ["account", "fallback", "faq", "handoff", "health", "tariffs", "tickets", "verification"]
+__all__ = [
+    "account",
+    "account_change",
+    "fallback",
+    "faq",
+    "handoff",
+    "health",
+    "tariffs",
+    "ticket_forms",
+    "tickets",
+    "verification",
+]

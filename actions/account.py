@@ -1,5 +1,6 @@
-"""Account requests after identity verification: queries, plan changes, add-ons, porting, cancelling,
-and the customer's own tickets (progress, adding information, withdrawing, rating)."""
+"""Account requests after identity verification: queries, proposing plan changes, add-ons, porting and
+cancelling (confirmed in ``actions.account_change``), and the customer's own tickets (progress, adding
+information, withdrawing, rating)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from accounts.business import BUSINESS_REQUIREMENTS, describe_requirement
 from accounts.replies import summary_text
-from accounts.service import AccountError, NotAPlan, SamePlan, UnknownOffer
+from accounts.service import AccountError
 from accounts.ticket_commands import TicketCommand, parse_rating, parse_ticket_command
 from actions.common import (
     HUMAN_BUTTON,
@@ -23,6 +24,7 @@ from actions.common import (
     ticket_service,
     verification_service,
 )
+from actions.dialogue_events import request_message
 from kefu.privacy import mask_phone
 from tariffs import format as fmt
 from tickets import (
@@ -33,42 +35,11 @@ from tickets import (
     NotTicketOwner,
     TicketNotFound,
 )
-from tickets.forms import describe_ticket
 
 log = logging.getLogger(__name__)
 
 CONFIRM_BUTTONS = [{"title": "确认办理", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}]
 UNVERIFIED_TEXT = "身份验证未通过，暂时无法查询或办理账户业务。您可以稍后再试，或转人工客服。"
-
-
-ACCOUNT_INTENTS = (
-    "query_account",
-    "check_ticket",
-    "change_plan",
-    "order_addon",
-    "cancel_service",
-    "port_number",
-)
-
-
-def request_message(tracker: Tracker) -> tuple[str, str]:
-    """Intent and text of the message that started the latest identity verification.
-
-    Taken from the event history rather than a slot, so that what the customer types into the
-    verification form (a phone number, a code) can never change which request is served.
-    """
-    events = list(tracker.events)
-    start = len(events)
-    for i in range(len(events) - 1, -1, -1):
-        e = events[i]
-        if e.get("event") == "active_loop" and e.get("name") == "verification_form":
-            start = i
-            break
-    for e in reversed(events[:start]):
-        if e.get("event") == "user":
-            intent = str(((e.get("parse_data") or {}).get("intent") or {}).get("name") or "")
-            return (intent if intent in ACCOUNT_INTENTS else "query_account"), str(e.get("text") or "")
-    return "query_account", ""
 
 
 def _reset() -> list[EventType]:
@@ -89,7 +60,7 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
         if not phone:
             dispatcher.utter_message(text=UNVERIFIED_TEXT, buttons=[HUMAN_BUTTON])
             return [SlotSet("verify_phone", None), SlotSet("otp_code", None), *_reset()]
-        request, text = request_message(tracker)
+        request, text = request_message(tracker.events)
         handler = getattr(self, f"_{request}", self._query_account)
         command = parse_ticket_command(text)
         try:
@@ -190,7 +161,7 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
         cat = catalogue()
         wanted = tracker.get_slot("plan_name")
         offer = cat.find(str(wanted)) if wanted else None
-        offer = offer or next(iter(cat.find_all(request_message(tracker)[1])), None)
+        offer = offer or next(iter(cat.find_all(request_message(tracker.events)[1])), None)
         summary = account_service().summary(phone)
         if offer is None or (offer.is_plan if kind == "addon" else not offer.is_plan):
             options = [o for o in cat.offers if (o.is_addon if kind == "addon" else o.is_plan)]
@@ -235,75 +206,3 @@ class ActionAccountRequest(Action):  # type: ignore[misc]
 
     def _port_number(self, dispatcher: CollectingDispatcher, tracker: Tracker, phone: str) -> list[EventType]:
         return self._business(dispatcher, tracker, phone, "port_number")
-
-
-class ActionConfirmAccountChange(Action):  # type: ignore[misc]
-    """Applies (affirm) or drops (deny) the change the customer was just asked to confirm."""
-
-    def name(self) -> str:
-        return "action_confirm_account_change"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        # Only what the bot proposed in this conversation, to the phone it verified, is applied:
-        # the pending_change and verified_phone slots are ignored (they can be forged).
-        phone = verification_service().verified_phone(tracker.sender_id)
-        proposal = proposal_store().take(tracker.sender_id, phone) if phone else None
-        intent = (tracker.latest_message or {}).get("intent", {}).get("name")
-        if proposal is None:
-            proposal_store().drop(tracker.sender_id)
-            dispatcher.utter_message(text="好的。还有其他可以帮您的吗？")
-            return [SlotSet("pending_change", None)]
-        if intent != "affirm":
-            dispatcher.utter_message(text="好的，已取消本次办理，您的账户没有任何变化。")
-            return [SlotSet("pending_change", None)]
-        pending = proposal.slot_value
-        try:
-            if proposal.kind == "business":
-                self._business_ticket(dispatcher, tracker, proposal.phone, proposal.target)
-            else:
-                service = account_service()
-                result = (
-                    service.change_plan(proposal.phone, proposal.target)
-                    if proposal.kind == "plan"
-                    else service.order_addon(proposal.phone, proposal.target)
-                )
-                when = (
-                    "已立即生效"
-                    if result.immediate
-                    else f"将于{result.effective_date:%Y年%m月%d日}（下个计费周期）起生效"
-                )
-                dispatcher.utter_message(text=f"办理成功！{result.offer.name}{when}。")
-        except SamePlan as exc:
-            dispatcher.utter_message(text=f"您已经办理过{exc}，无需重复办理。")
-        except (UnknownOffer, NotAPlan):
-            dispatcher.utter_message(
-                text="抱歉，该套餐暂不支持在线办理，请转人工客服。", buttons=[HUMAN_BUTTON]
-            )
-        except Exception:
-            log.exception("confirming %s failed", pending)
-            dispatcher.utter_message(
-                text="抱歉，办理暂时没有成功，您的账户没有变化。请稍后再试或转人工客服。",
-                buttons=[HUMAN_BUTTON],
-            )
-        return [SlotSet("pending_change", None)]
-
-    @staticmethod
-    def _business_ticket(
-        dispatcher: CollectingDispatcher, tracker: Tracker, phone: str, request: str
-    ) -> None:
-        req = BUSINESS_REQUIREMENTS[request]
-        view = ticket_service().open_ticket(
-            category="business",
-            type=req.ticket_type,
-            phone=phone,
-            channel=str(tracker.get_latest_input_channel() or "rest"),
-            conversation_id=tracker.sender_id,
-            description=f"客户申请{req.label}（已短信验证身份）",
-            details={"materials": list(req.materials), "conditions": list(req.conditions)},
-            district=None,
-        )
-        text = describe_ticket(view, f"{req.label}申请")
-        materials = tuple(getattr(view, "materials", ()) or req.materials)
-        dispatcher.utter_message(text=f"{text}\n请携带：{'；'.join(materials)}，到营业厅办理。")

@@ -62,8 +62,10 @@ def ticket_service() -> TicketService:
 
 def knowledge_base() -> KnowledgeBase:
     """The retrieval singleton (it loads the model and index once itself; imported late so the action
-    server starts without loading torch)."""
+    server starts without loading torch). A new live index version is loaded in the background."""
     from retrieval import get_knowledge_base
 
     with _lock:
-        return get_knowledge_base()
+        kb = get_knowledge_base()
+    kb.refresh_in_background()  # a rebuild or rollback from the workbench is picked up between requests
+    return kb

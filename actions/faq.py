@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON, knowledge_base
 from actions.customer_text import question_text
+from retrieval.replies import HELPFUL_QUESTION, NO_ANSWER_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,10 @@ class ActionAnswerPolicy(Action):  # type: ignore[misc]
             log.exception("knowledge base unavailable")
         if answer is None:
             dispatcher.utter_message(
-                text="抱歉，我在服务指南里没有找到可靠的答案，不想随便回答误导您。您可以换个说法，或转人工客服为您解答。",
+                text=NO_ANSWER_TEXT,
                 buttons=[HUMAN_BUTTON],
             )
             return []
         dispatcher.utter_message(text=answer.text, json_message={"citations": list(answer.citations)})
-        dispatcher.utter_message(text="以上回答对您有帮助吗？", buttons=HELPFUL_BUTTONS)
+        dispatcher.utter_message(text=HELPFUL_QUESTION, buttons=HELPFUL_BUTTONS)
         return []

@@ -19,6 +19,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.metrics import ActionMetrics
 from kefu.logging_setup import configure_logging
 from kefu.service_secrets import secret_matches
 from kefu.settings import get_common_settings
@@ -45,6 +46,7 @@ def build_app(token: str, actions_package: str = "actions") -> Sanic:
         return response.json({"error": "unauthorized"}, status=401)
 
     app.register_middleware(require_token, "request")
+    ActionMetrics().install(app)  # /metrics, behind the same token
     return app
 
 

@@ -76,17 +76,19 @@ class BodySizeLimit:
     as it streams and cut off when it passes the limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}  # exact path -> its own limit (the KB workbench's document upload)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+        if declared is not None and declared > max_bytes:
+            await _too_large(send, max_bytes)
             return
         seen = 0
         started = False
@@ -96,9 +98,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > max_bytes:
                     # An HTTPException: FastAPI's body parsing re-raises it as it is (others become 400).
-                    raise HTTPException(413, detail=_too_large_body(self.max_bytes))
+                    raise HTTPException(413, detail=_too_large_body(max_bytes))
             return message
 
         async def tracked(message: Message) -> None:
@@ -112,7 +114,7 @@ class BodySizeLimit:
         except HTTPException as exc:
             if exc.status_code != 413 or started:
                 raise
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, max_bytes)
 
 
 def _content_length(scope: Scope) -> int | None:

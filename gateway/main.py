@@ -29,11 +29,13 @@ from gateway.edge import Edge
 from gateway.errors import install_error_handlers
 from gateway.hub import Hub
 from gateway.limits import BodySizeLimit, PublicLimits
+from gateway.metrics import timed_index_load
 from gateway.rasa_client import RasaClient
 from gateway.routing import ConversationRouter
 from gateway.settings import GatewaySettings, get_gateway_settings
 from kefu.db import make_engine, make_session_factory, upgrade_database
 from kefu.logging_setup import configure_logging
+from retrieval.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -60,9 +62,11 @@ async def _reload_knowledge_base(app: FastAPI) -> None:
         kb = getattr(app.state, "knowledge_base", None)
         try:
             if kb is None:
-                app.state.knowledge_base = await anyio.to_thread.run_sync(_load_knowledge_base)
+                app.state.knowledge_base = await anyio.to_thread.run_sync(
+                    timed_index_load, _load_knowledge_base
+                )
             else:
-                await anyio.to_thread.run_sync(kb.reload_if_changed)
+                await anyio.to_thread.run_sync(timed_index_load, kb.reload_if_changed)
         except Exception as exc:
             log.warning("knowledge base reload failed: %s", exc)
 
@@ -73,9 +77,13 @@ def _optional_routers() -> list[object]:
     for module in (
         "gateway.api.routes.tickets",
         "gateway.api.routes.agent",
+        "gateway.api.routes.agent_tools",
+        "gateway.api.routes.agent_availability",
         "gateway.api.routes.console",
         "gateway.api.routes.telegram",
         "gateway.api.routes.wechat",
+        "gateway.api.routes.reports",
+        "gateway.api.routes.kb_workbench",
     ):
         try:
             found.append(importlib.import_module(module).router)
@@ -106,7 +114,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.knowledge_base = None
     if settings.load_knowledge_base:
-        app.state.knowledge_base = await anyio.to_thread.run_sync(_load_knowledge_base)
+        app.state.knowledge_base = await anyio.to_thread.run_sync(timed_index_load, _load_knowledge_base)
     # Hooks start their loops with app.state.jobs.spawn (restarted on failure, shown in /healthz).
     app.state.jobs = jobs = BackgroundJobs()
     jobs.spawn("rasa_backlog", app.state.router.run_backlog)
@@ -162,7 +170,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     _install_extensions(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Outermost last: the edge (client address, per-IP rate, headers), then the body-size limit.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Document uploads (KB workbench) have their own, larger limit (KEFU_KB_UPLOAD_MAX_BYTES).
+    upload = {"/api/kb/workbench/documents": RetrievalSettings().upload_max_bytes + 64 * 1024}
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=upload)
     app.add_middleware(
         Edge, trusted_proxies=settings.trusted_proxies, requests_per_ip=app.state.limits.requests_per_ip
     )
@@ -176,7 +186,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
 def _install_extensions(app: FastAPI) -> None:
     """Let packages with state (tickets, agent console, channels) hook into the lifespan."""
-    for module in ("gateway.tickets_setup", "gateway.console_setup", "gateway.channels_setup"):
+    extensions = ("gateway.tickets_setup", "gateway.console_setup", "gateway.agent_tools_setup")
+    for module in (*extensions, "gateway.channels_setup", "gateway.reports.setup", "gateway.metrics_setup"):
         try:
             importlib.import_module(module).install(app)
         except ModuleNotFoundError as exc:

@@ -10,7 +10,8 @@ connection) does it go to the next, so a message is never processed twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -54,6 +55,8 @@ class RasaClient:
         self._clients = {url: httpx.AsyncClient(base_url=url, timeout=timeout) for url in urls}
         self._token = token
         self._channel_headers = {CHANNEL_SECRET_HEADER: channel_secret} if channel_secret else {}
+        # (outcome "ok"/"unavailable"/"error", seconds) per message sent; set by gateway.metrics_setup.
+        self.observe: Callable[[str, float], None] | None = None
 
     def _auth(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
@@ -78,6 +81,20 @@ class RasaClient:
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """Send a customer message; returns Rasa's bot messages (text/buttons/custom)."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            answer = await self._send(sender, text, metadata)
+            outcome = "ok"
+            return answer
+        except RasaUnavailable as exc:
+            outcome = "error" if exc.received else "unavailable"
+            raise
+        finally:
+            if self.observe is not None:
+                self.observe(outcome, time.perf_counter() - started)
+
+    async def _send(self, sender: str, text: str, metadata: dict[str, Any] | None) -> list[dict[str, Any]]:
         payload: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             payload["metadata"] = metadata

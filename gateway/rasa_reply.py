@@ -7,6 +7,8 @@ from typing import Any
 
 from gateway.conversations import OutgoingMessage
 
+NLU_KEY = "kefu_nlu"  # bot/channels/gateway_channel.py appends {"custom": {NLU_KEY: {...}}}
+
 
 @dataclass
 class BotReply:
@@ -14,6 +16,8 @@ class BotReply:
 
     messages: list[OutgoingMessage] = field(default_factory=list)
     handoff: dict[str, Any] | None = None
+    # What Rasa understood ({"intent", "confidence"}), appended by the gateway channel for the reports.
+    nlu: dict[str, Any] | None = None
 
 
 def translate_rasa_messages(raw: list[dict[str, Any]]) -> BotReply:
@@ -35,6 +39,9 @@ def translate_rasa_messages(raw: list[dict[str, Any]]) -> BotReply:
             reply.messages.append(OutgoingMessage(sender="bot", text=text, buttons=buttons))
         if custom:
             custom = dict(custom)
+            nlu = custom.pop(NLU_KEY, None)
+            if isinstance(nlu, dict):
+                reply.nlu = nlu
             handoff = custom.pop("handoff", None)
             if isinstance(handoff, dict):
                 reply.handoff = handoff
@@ -57,4 +64,4 @@ def translate_rasa_messages(raw: list[dict[str, Any]]) -> BotReply:
     return reply
 
 
-__all__ = ["BotReply", "translate_rasa_messages"]
+__all__ = ["NLU_KEY", "BotReply", "translate_rasa_messages"]

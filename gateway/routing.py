@@ -45,7 +45,7 @@ from gateway.hub import CONSOLE_TOPIC, Hub, conversation_topic
 from gateway.keyed_locks import KeyedLocks
 from gateway.payload_labels import RATE_PAYLOAD_RE, is_payload, payload_label
 from gateway.rasa_client import RasaClient, RasaUnavailable
-from gateway.rasa_reply import translate_rasa_messages
+from gateway.rasa_reply import BotReply, translate_rasa_messages
 
 if TYPE_CHECKING:
     from gateway.agents.handoffs import HandoffLog
@@ -72,6 +72,8 @@ ESCALATION_INTRO = "非常抱歉给您带来困扰，我们非常重视您反映
 # The after-hours message taker: (conversation, customer text) -> reply text, or None to queue normally.
 LeaveMessageTaker = Callable[[ConversationInfo, str], Awaitable[str | None]]
 TicketRater = Callable[[ConversationInfo, str], Awaitable[str]]
+# Told of every answer Rasa gave (reports' bot turns, metrics); must not raise.
+ReplyListener = Callable[[ConversationInfo, BotReply], Awaitable[None]]
 
 
 @dataclass
@@ -108,6 +110,7 @@ class ConversationRouter:
         self.hours: WorkingHours = WorkingHours.always()
         self.leave_message: LeaveMessageTaker | None = None
         self.rate_ticket: TicketRater | None = None  # set by gateway.tickets_setup
+        self.reply_listeners: list[ReplyListener] = []  # gateway.reports.setup, gateway.metrics_setup
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def lock(self, conversation_id: str) -> contextlib.AbstractAsyncContextManager[None]:
@@ -218,6 +221,7 @@ class ConversationRouter:
                 return await self._keep_for_later(conv, text, customer, metadata)
             return RouteResult([await self._apology(conv.id, RASA_DOWN_TEXT)], "bot", customer)
         reply = translate_rasa_messages(raw)
+        await self._tell_listeners(conv, reply)
         if not reply.messages and reply.handoff is None:
             # Rasa answers [] when a custom action failed or timed out: never leave silence.
             log.warning("Rasa gave no answer for conversation %s (action server down or slow?)", conv.id[:8])
@@ -240,6 +244,13 @@ class ConversationRouter:
             note = "；".join(n for n in (risk, str(handoff.get("note") or "")) if n)
             out.extend(await self._enqueue_locked(conv.id, reason, note))
             return RouteResult(out, "queue", customer)
+
+    async def _tell_listeners(self, conv: ConversationInfo, reply: BotReply) -> None:
+        for listener in self.reply_listeners:
+            try:
+                await listener(conv, reply)
+            except Exception:  # a report or a metric never costs the customer an answer
+                log.exception("reply listener failed for %s", conv.id[:8])
 
     async def _apology(self, conversation_id: str, text: str) -> StoredMessage:
         stored, _ = await self.store_message(
@@ -300,6 +311,7 @@ class ConversationRouter:
                 raw = []  # it reached Rasa this time: apologise below, never send it again
             pending.pop(0)
             reply = translate_rasa_messages(raw)
+            await self._tell_listeners(conv, reply)
             async with self.state_lock(conv.id):
                 current = await self.get(conv.id)
                 if current.state != "bot":

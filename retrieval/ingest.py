@@ -209,7 +209,9 @@ def load_document(path: Path, kind: str = "document") -> Document:
     return Document(str(path), kind, sections)
 
 
-def discover(kb_dir: Path, extra_dir: Path, seed_path: Path | None = None) -> list[tuple[Path, str]]:
+def discover(
+    kb_dir: Path, extra_dir: Path, seed_path: Path | None = None, uploads_dir: Path | None = None
+) -> list[tuple[Path, str]]:
     """All files to index with their kind; the raw seed only when guide/ is empty."""
     found: list[tuple[Path, str]] = []
     for sub, kind in (("guide", "guide"), ("faq", "faq")):
@@ -223,12 +225,13 @@ def discover(kb_dir: Path, extra_dir: Path, seed_path: Path | None = None) -> li
     questions = kb_dir / "questions"
     if questions.is_dir():
         found += [(p, "question") for p in sorted(questions.glob("*.y*ml")) if p.is_file()]
-    if extra_dir.is_dir():
-        found += [
-            (p, "document")
-            for p in sorted(extra_dir.rglob("*"))
-            if p.suffix.lower() in SUPPORTED and p.is_file()
-        ]
+    for docs in (extra_dir, uploads_dir):
+        if docs is not None and docs.is_dir():
+            found += [
+                (p, "document")
+                for p in sorted(docs.rglob("*"))
+                if p.suffix.lower() in SUPPORTED and p.is_file()
+            ]
     return found
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
+import logging
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,50 +16,16 @@ from retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from retrieval.fusion import rrf, weighted
 from retrieval.index_store import MANIFEST, load_chunks, read_manifest
 from retrieval.keyword_index import KeywordIndex
+from retrieval.results import Hit, KbAnswer, SearchResponse, Trace, brief_quote
 from retrieval.settings import RetrievalSettings
 from retrieval.tokenizer import normalize_query
 from retrieval.vector_index import VectorIndex
 
+log = logging.getLogger(__name__)
+
 
 class IndexNotBuiltError(RuntimeError):
     """No index on disk: run `python -m retrieval build`."""
-
-
-@dataclass
-class Hit:
-    section: str
-    title: str
-    text: str
-    score: float
-    source: str
-    chunk_id: str
-    doc: str
-    dense: float = 0.0
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "section": self.section,
-            "title": self.title,
-            "text": self.text,
-            "score": round(self.score, 4),
-            "source": self.source,
-        }
-
-
-@dataclass
-class SearchResponse:
-    query: str
-    hits: list[Hit]
-    confident: bool
-
-    def to_dict(self) -> dict[str, object]:
-        return {"query": self.query, "hits": [h.to_dict() for h in self.hits]}
-
-
-@dataclass
-class KbAnswer:
-    text: str
-    citations: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -72,18 +39,8 @@ class _Loaded:
     selector: AnswerSelector | None = None  # set once the embedder is there (FAQ questions embedded)
 
 
-@dataclass
-class _Trace:
-    """One ranking with what answer selection and the gate read from it."""
-
-    ranked: list[tuple[int, float, float]]
-    dense: list[tuple[int, float]]
-    sparse: list[tuple[int, float]]
-    sections: list[tuple[str, float]]
-    query_vector: object
-
-
 def _load(index_dir: Path) -> _Loaded:
+    index_dir = index_dir.resolve()  # one version, even if the live link is switched meanwhile
     manifest = read_manifest(index_dir)
     if manifest is None or not (index_dir / "dense.faiss").exists():
         raise IndexNotBuiltError(
@@ -110,23 +67,6 @@ def _section_chunks(chunks: list[Chunk]) -> dict[str, int]:
     return out
 
 
-def brief_quote(text: str, max_chars: int = 120) -> str:
-    """First 1-2 sentences, cut at a sentence end."""
-    text = re.sub(r"\s+", "", text)
-    text = re.sub(r"依据[:：]《服务指南》.*$", "", text)
-    sentences = [s for s in re.split(r"(?<=[。！？；])", text) if s]
-    out = ""
-    for s in sentences[:2]:
-        if out and len(out) + len(s) > max_chars:
-            break
-        out += s
-    if not out:
-        out = text[:max_chars]
-    if len(out) > max_chars:
-        out = out[:max_chars].rstrip("，,、") + "……"
-    return out
-
-
 class KnowledgeBase:
     """Loads model and index once; `reload_if_changed` swaps in a rebuilt index without downtime."""
 
@@ -138,21 +78,52 @@ class KnowledgeBase:
         )
         self._with_selector(self._state)
         self._lock = threading.Lock()
+        self._checked_at = time.monotonic()
+        self._reloading = False
 
     @property
     def chunks(self) -> list[Chunk]:
         return self._state.chunks
 
+    @property
+    def build_id(self) -> str:
+        return self._state.build_id
+
     def reload_if_changed(self) -> bool:
-        """Reload when the manifest's build id changed; searches keep using the old state until the swap."""
+        """Reload when the live version's build id changed; searches use the old state until the swap."""
         manifest = read_manifest(self.settings.index_dir)
         if manifest is None or str(manifest.get("build_id")) == self._state.build_id:
             return False
         with self._lock:
             new = _load(self.settings.index_dir)
+            if new.build_id == self._state.build_id:
+                return False
             self._with_selector(new)
             self._state = new
         return True
+
+    def refresh_in_background(self) -> None:
+        """Called between requests: at most every ``reload_check_seconds`` look at the live version and,
+        if it changed (a rebuild or a rollback from the workbench), load it in a thread while this
+        process keeps answering from the old one."""
+        now = time.monotonic()
+        if self._reloading or now - self._checked_at < self.settings.reload_check_seconds:
+            return
+        self._checked_at = now
+        manifest = read_manifest(self.settings.index_dir)
+        if manifest is None or str(manifest.get("build_id")) == self._state.build_id:
+            return
+        self._reloading = True
+
+        def run() -> None:
+            try:
+                self.reload_if_changed()
+            except Exception as exc:  # a broken version must not stop the answers from the old one
+                log.warning("index reload failed: %s", exc)
+            finally:
+                self._reloading = False
+
+        threading.Thread(target=run, name="kb-reload", daemon=True).start()
 
     def rank(self, query: str, mode: str = "hybrid", k: int | None = None) -> list[tuple[int, float, float]]:
         """(chunk index, fused score, dense cosine) best first, one entry per section; mode dense|bm25|hybrid.
@@ -168,7 +139,7 @@ class KnowledgeBase:
         vectors = self.embedder.embed(questions) if questions else np.zeros((0, 1), dtype=np.float32)
         state.selector = AnswerSelector(state.chunks, vectors)
 
-    def _rank(self, query: str, mode: str, k: int | None) -> _Trace:
+    def _rank(self, query: str, mode: str, k: int | None) -> Trace:
         """The ranking and the raw candidates (which the gate and answer selection read)."""
         s, state = self.settings, self._state
         q = normalize_query(query)
@@ -214,12 +185,17 @@ class KnowledgeBase:
                 shown = state.section_chunk.get(key)
             if shown is not None:
                 out.append((shown, score, cosine))
-        return _Trace(out, dense, sparse, sections, qvec)
+        return Trace(out, dense, sparse, sections, qvec)
+
+    def explain(self, query: str, k: int | None = None) -> tuple[Trace, SearchResponse]:
+        """The ranking with its raw dense and BM25 candidates, and the gate's decision (hit testing)."""
+        trace = self._rank(query, "hybrid", k)
+        return trace, self._response(query, trace)
 
     def search(self, query: str, k: int | None = None) -> SearchResponse:
         return self._response(query, self._rank(query, "hybrid", k))
 
-    def _response(self, query: str, trace: _Trace) -> SearchResponse:
+    def _response(self, query: str, trace: Trace) -> SearchResponse:
         ranked, dense, chunks = trace.ranked, trace.dense, self._state.chunks
         hits = [
             Hit(
@@ -315,5 +291,6 @@ __all__ = [
     "KbAnswer",
     "KnowledgeBase",
     "SearchResponse",
+    "brief_quote",
     "get_knowledge_base",
 ]

@@ -21,6 +21,14 @@ class RetrievalSettings(BaseSettings):
         REPO_ROOT / "knowledge_base" / "documents",
         description="Operator documents (md, txt, html, docx, pdf) indexed too; may not exist.",
     )
+    uploads_dir: Path = Field(
+        REPO_ROOT / "var" / "kb_uploads",
+        description="Documents uploaded in the console's KB workbench (indexed like extra_docs_dir).",
+    )
+    upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest document upload.")
+    reload_check_seconds: float = Field(
+        5.0, ge=0.0, description="How often a process checks between requests whether the live index changed."
+    )
     seed_path: Path = Field(
         REPO_ROOT.parent / "shared" / "seed" / "service_guide_2025.txt",
         description="Raw service guide used only when guide/ has no documents yet.",

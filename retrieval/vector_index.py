@@ -9,11 +9,19 @@ import numpy as np
 
 from retrieval.embedder import Vectors
 
+FLAT_MAX = 20_000  # provisional: set from the measured crossover (docs/benchmarks.md)
+
 
 def choose_type(n: int, requested: str) -> str:
     if requested != "auto":
         return requested
-    return "flat" if n < 50_000 else ("hnsw" if n < 500_000 else "ivf")
+    return "flat" if n < FLAT_MAX else "ivf"
+
+
+def ivf_params(n: int) -> tuple[int, int]:
+    """(nlist, nprobe) for n vectors, from the recall/latency curve in docs/benchmarks.md."""
+    nlist = max(1, min(1024, int(4 * np.sqrt(n))))
+    return nlist, min(nlist, 16)
 
 
 def build_faiss(vectors: Vectors, index_type: str = "auto") -> faiss.Index:
@@ -25,13 +33,14 @@ def build_faiss(vectors: Vectors, index_type: str = "auto") -> faiss.Index:
     elif kind == "hnsw":
         hnsw = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
         hnsw.hnsw.efConstruction = 80
-        hnsw.hnsw.efSearch = 64
+        hnsw.hnsw.efSearch = 128
         index = hnsw
     elif kind == "ivf":
-        nlist = max(1, min(4096, int(4 * np.sqrt(n))))
+        nlist, nprobe = ivf_params(n)
         ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-        ivf.train(vectors[np.random.default_rng(0).choice(n, min(n, nlist * 40), replace=False)])
-        ivf.nprobe = max(1, nlist // 32)
+        ivf.cp.niter = 10
+        ivf.train(vectors[np.random.default_rng(0).choice(n, min(n, nlist * 39), replace=False)])
+        ivf.nprobe = nprobe
         index = ivf
     else:
         raise ValueError(f"index_type must be auto, flat, hnsw or ivf, not {index_type!r}")

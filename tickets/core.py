@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts.phone import normalize_mobile
 from tickets.calendar import WorkingCalendar
 from tickets.errors import InvalidTicketData, InvalidTransition, NotTicketOwner, TicketNotFound
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent, TicketRequest
 from tickets.rules import (
     DEFAULT_RULES,
     REOPEN_RESOLUTION,
@@ -26,7 +26,7 @@ from tickets.rules import (
 )
 from tickets.settings import TicketSettings, get_ticket_settings
 from tickets.state_machine import Status, can_transition
-from tickets.unit_of_work import UnitOfWork, next_id
+from tickets.unit_of_work import UnitOfWork, lock_key, next_id
 from tickets.views import TicketView, ticket_view
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,24 @@ def mark_responded(ticket: Ticket, actor: str, now: datetime) -> None:
     """The first thing staff do on a ticket meets its first-response deadline."""
     if ticket.first_responded_at is None and actor not in (CUSTOMER, SYSTEM):
         ticket.first_responded_at = now
+
+
+def replayed_request(session: Session, request_key: str | None) -> tuple[str, bool] | None:
+    """(ticket id, merged) of what this customer message already did, or None (serialises its replays)."""
+    if request_key is None:
+        return None
+    lock_key(session, f"request:{request_key}")
+    row = session.get(TicketRequest, request_key)
+    return None if row is None else (row.ticket_id, row.merged)
+
+
+def remember_request(
+    session: Session, request_key: str | None, ticket_id: str, merged: bool, now: datetime
+) -> None:
+    """Record the result for the message's key, in the transaction that made it (the primary key refuses
+    a second one, and the unit of work's retry then finds this row)."""
+    if request_key is not None:
+        session.add(TicketRequest(key=request_key, ticket_id=ticket_id, merged=merged, created_at=now))
 
 
 class TicketCore:

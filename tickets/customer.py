@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tickets.core import CUSTOMER, category_of, parse_severity, phone_key, record_event
+from tickets.core import (
+    CUSTOMER,
+    category_of,
+    parse_severity,
+    phone_key,
+    record_event,
+    remember_request,
+    replayed_request,
+)
 from tickets.errors import InvalidRating, InvalidTicketData, InvalidTransition, NotTicketOwner
 from tickets.incidents import VERIFIED_KEY, IncidentOperations, is_trusted_report
 from tickets.models import Ticket, TicketComment
@@ -35,6 +43,7 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
         severity: str | None = None,
         actor: str = CUSTOMER,
         verified: bool = False,
+        request_key: str | None = None,
     ) -> TicketView:
         """Open a ticket, or add the report to the customer's open ticket for the same problem.
 
@@ -50,6 +59,9 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
         ``accounts.verification.VerificationService.verified_phone``). Only then may a report join
         (and so reveal) that number's open ticket, and only verified reports (or staff's) count
         towards opening an area incident: anyone can type someone else's number.
+
+        ``request_key``: the customer message asking for it (``actions.request_keys``). A replay of that
+        message returns the first result (same ticket, same ``merged_into_existing``) and changes nothing.
         """
         cat = category_of(category)
         ttype = self.rules.resolve_type(cat, type)
@@ -69,6 +81,9 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
 
         def work(session: Session) -> tuple[str, bool]:
             now = self._clock()
+            first = replayed_request(session, request_key)
+            if first is not None:
+                return first
             lock_key(session, f"phone:{digits}")
             existing = self._find_duplicate(session, digits, cat, ttype.code, now) if trusted else None
             if existing is not None:
@@ -85,6 +100,7 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
                 note = f"客户再次反映：{desc}"
                 priorities = (str(old_priority), str(existing.priority))
                 record_event(session, existing, now, actor, "merged_report", *priorities, note)
+                remember_request(session, request_key, existing.id, True, now)
                 return existing.id, True
             rule = self.rules.deadline(cat, sev)
             ticket = Ticket(
@@ -122,6 +138,7 @@ class CustomerOperations(IncidentOperations):  # a fault report may open an area
             record_event(session, ticket, now, actor, "created", None, Status.NEW.value, note)
             if cat is Category.FAULT and district:
                 self._group_incident(session, ticket, now)
+            remember_request(session, request_key, ticket.id, False, now)
             return ticket.id, False
 
         ticket_id, merged = self.db.write(work)

@@ -131,3 +131,9 @@ def parse_correction(text: str, fields: tuple[str, ...]) -> dict[str, str]:
     if not result and "district" in fields and extract_district(text) and value:
         result["district"] = value
     return result
+
+
+def free_text_answer(value: object, shortest: int = 1) -> str | None:
+    """A free-text answer, stripped, or None when it is shorter than ``shortest`` characters."""
+    text = str(value or "").strip()
+    return text if len(text) >= shortest else None

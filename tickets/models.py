@@ -104,3 +104,18 @@ class TicketSequence(Base):
 
     scope: Mapped[str] = mapped_column(String(16), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class TicketRequest(Base):
+    """The customer message (its idempotency key) that opened or joined a ticket.
+
+    The key is the primary key, so the database itself refuses a second ticket for one message; a replay
+    of the message finds this row and gets the first result (``tickets.customer.open_ticket``).
+    """
+
+    __tablename__ = "tickets_request"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets_ticket.id"), index=True)
+    merged: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -10,6 +10,8 @@ bot around the gateway (handoff lock, limits, history). Imported by Rasa 3.6 (Py
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +26,22 @@ from kefu.service_secrets import secret_matches
 
 SECRET_HEADER = "X-Kefu-Channel-Secret"
 SECRET_ENV = "KEFU_RASA_CHANNEL_SECRET"
+NLU_KEY = "kefu_nlu"  # gateway/rasa_reply.py takes it off the answer (the reports' bot turns)
+log = logging.getLogger(__name__)
+
+
+async def understood(request: Request) -> dict[str, Any] | None:
+    """The intent Rasa recognised in the message just handled (from the saved tracker)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    sender = (request.json or {}).get("sender")
+    if agent is None or not isinstance(sender, str):
+        return None
+    tracker = await agent.tracker_store.retrieve(sender)
+    latest = tracker.latest_message if tracker is not None else None
+    intent = (latest.intent or {}) if latest is not None else {}
+    if not intent.get("name"):
+        return None
+    return {"intent": str(intent["name"]), "confidence": float(intent.get("confidence") or 0.0)}
 
 
 class GatewayInput(RestInput):
@@ -57,5 +75,21 @@ class GatewayInput(RestInput):
             if secret_matches(request.headers.get(SECRET_HEADER), self.secret):
                 return None
             return response.json({"error": "unauthorized"}, status=401)
+
+        @blueprint.middleware("response")
+        async def attach_intent(request: Request, answer: HTTPResponse) -> HTTPResponse | None:
+            """Rasa's REST answer carries no intent: append it as one more custom message."""
+            if request.method != "POST" or answer.status != 200 or not request.path.endswith("/webhook"):
+                return None
+            try:
+                nlu = await understood(request)
+                body = json.loads(answer.body or b"[]")
+            except Exception:  # the reports lose a turn, the customer loses nothing
+                log.exception("could not read the recognised intent")
+                return None
+            if nlu is None or not isinstance(body, list):
+                return None
+            body.append({"recipient_id": request.json.get("sender"), "custom": {NLU_KEY: nlu}})
+            return response.json(body)
 
         return blueprint

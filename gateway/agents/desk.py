@@ -1,170 +1,46 @@
-"""The agents' desk: the queue, claiming, writing to the customer, handing back, resolving, reassigning.
+"""The agents' desk: claiming, writing to the customer, handing back, resolving, reassigning.
 
 Every change of who answers is a compare-and-set on the conversation (two agents claiming at
 once cannot both win) taken under the router's state lock (no in-flight bot reply slips in
-after it). Every action is written to the audit log. Routes only translate HTTP to these calls.
+after it). Every action is written to the audit log. Routes only translate HTTP to these calls;
+what the desk shows (the queue, transcripts) is in :mod:`gateway.agents.desk_reads`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import anyio
 
+from gateway.agents.actor import Actor, Conflict, Forbidden, Invalid, record_action
 from gateway.agents.audit import AuditLog
 from gateway.agents.auth import AgentDirectory
-from gateway.agents.handoffs import HandoffLog, HandoffView
-from gateway.agents.policy import reason_for
-from gateway.conversations import (
-    ConversationInfo,
-    ConversationNotFound,
-    OutgoingMessage,
-    StateConflict,
-    StoredMessage,
-)
+from gateway.agents.desk_reads import DeskReads
+from gateway.agents.handoffs import HandoffLog
+from gateway.conversations import ConversationInfo, OutgoingMessage, StateConflict, StoredMessage
 from gateway.hub import CONSOLE_TOPIC, conversation_topic
-from gateway.payload_labels import last_typed_text
 from gateway.routing import ConversationRouter
-from kefu.privacy import mask_sensitive
 
-SUPERVISORS = ("supervisor", "admin")
 RELEASED_TEXT = "人工客服已结束本次服务，智能助手将继续为您服务，您可以接着提问。"
 RESOLVED_TEXT = "本次人工服务已结束，感谢您的耐心。如还有其他问题，欢迎随时向智能助手提问。"
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The signed-in staff member acting (from the bearer token)."""
-
-    username: str
-    role: str
-    ip: str | None = None
-
-    @property
-    def supervises(self) -> bool:
-        return self.role in SUPERVISORS
-
-
-class DeskError(Exception):
-    status = 409
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.code, self.zh, self.en = code, zh, en
-
-
-class NotFound(DeskError):
-    status = 404
-
-
-class Forbidden(DeskError):
-    status = 403
-
-
-class Conflict(DeskError):
-    status = 409
-
-
-class Invalid(DeskError):
-    status = 422
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    conversation: ConversationInfo
-    position: int
-    handoff: HandoffView | None
-    last_customer_text: str
-
-    def to_dict(self, now: datetime) -> dict[str, Any]:
-        conv = self.conversation
-        queued = conv.queued_at if conv.queued_at else conv.created_at
-        reason = reason_for(conv.handoff_reason)
-        return {
-            "conversation_id": conv.id,
-            "channel": conv.channel,
-            "state": conv.state,
-            "assigned_agent": conv.assigned_agent,
-            "reason": conv.handoff_reason,
-            "reason_label": reason.label,
-            "priority": conv.priority,
-            "position": self.position,
-            "queued_at": queued.isoformat(),
-            "waiting_seconds": max(0, int((now - queued).total_seconds())),
-            "after_hours": bool(self.handoff and self.handoff.after_hours),
-            "note": mask_sensitive(self.handoff.note) if self.handoff else "",
-            "ticket_id": self.handoff.ticket_id if self.handoff else None,
-            "last_customer_text": mask_sensitive(self.last_customer_text)[:200],
-            "last_activity_at": conv.last_activity_at.isoformat(),
-        }
-
-
-def masked_message(message: StoredMessage) -> dict[str, Any]:
-    """A message as the console shows it: phone and ID numbers masked."""
-    data = message.to_dict()
-    data["text"] = mask_sensitive(message.text)
-    if "display" in message.custom:  # a rating comment shown as the label may hold a number too
-        data["custom"] = {**message.custom, "display": mask_sensitive(str(message.custom["display"]))}
-    return data
-
-
-class AgentDesk:
+class AgentDesk(DeskReads):
     def __init__(
         self, router: ConversationRouter, handoffs: HandoffLog, audit: AuditLog, directory: AgentDirectory
     ) -> None:
+        super().__init__(router.store, handoffs)
         self.router = router
-        self.store = router.store
         self.hub = router.hub
-        self.handoffs = handoffs
         self.audit = audit
         self.directory = directory
         self.online: Counter[str] = Counter()  # console WebSockets per agent
 
-    # ------------------------------------------------------------------ reading
-    async def queue(self) -> list[QueueItem]:
-        """Waiting conversations, highest priority first, then longest waiting."""
-        rows = await anyio.to_thread.run_sync(self.store.list_by_state, "queue")
-        return [
-            QueueItem(conv, index + 1, await self._handoff(conv.id), await self._last_customer_text(conv))
-            for index, conv in enumerate(rows)
-        ]
-
-    async def conversations(self, actor: Actor, scope: str) -> list[QueueItem]:
-        """``mine``: held by the actor; ``all`` (supervisors): everything queued or held by an agent."""
-        if scope == "all" and not actor.supervises:
-            raise Forbidden(
-                "supervisors_only", "只有主管可以查看全部会话", "Only supervisors see every conversation"
-            )
-        held = await anyio.to_thread.run_sync(self.store.list_by_state, "agent")
-        if scope != "all":
-            held = [c for c in held if c.assigned_agent == actor.username]
-            return [
-                QueueItem(c, 0, await self._handoff(c.id), await self._last_customer_text(c)) for c in held
-            ]
-        return [
-            *await self.queue(),
-            *[QueueItem(c, 0, await self._handoff(c.id), await self._last_customer_text(c)) for c in held],
-        ]
-
-    async def conversation(
-        self, actor: Actor, conversation_id: str
-    ) -> tuple[ConversationInfo, list[StoredMessage]]:
-        """A conversation and its transcript: for its holder, any agent while it is queued, supervisors."""
-        info = await self._get(conversation_id)
-        if not (actor.supervises or info.state == "queue" or info.assigned_agent == actor.username):
-            raise Forbidden(
-                "not_your_conversation", "该会话由其他坐席处理", "The conversation is held by another agent"
-            )
-        messages = await anyio.to_thread.run_sync(self.store.messages_after, conversation_id, 0)
-        return info, messages
-
     # ------------------------------------------------------------------ changing who answers
-    async def claim(self, actor: Actor, conversation_id: str) -> ConversationInfo:
+    async def claim(self, actor: Actor, conversation_id: str, *, auto: bool = False) -> ConversationInfo:
         """Take a queued conversation (supervisors may also take one from the bot).
 
+        ``auto``: auto-assignment gives it to ``actor``, only from the queue (``gateway.agents.assignment``).
         Raises ``Conflict`` when another agent holds it or it is not waiting.
         """
         async with self.router.state_lock(conversation_id):
@@ -177,7 +53,7 @@ class AgentDesk:
                     f"该会话已由坐席 {info.assigned_agent} 接入",
                     f"Already claimed by {info.assigned_agent}",
                 )
-            if info.state == "bot" and not actor.supervises:
+            if info.state == "bot" and (auto or not actor.supervises):
                 raise Conflict(
                     "not_in_queue", "该会话不在排队中", "The conversation is not waiting in the queue"
                 )
@@ -196,7 +72,13 @@ class AgentDesk:
             await self._after_change(conversation_id, "agent", actor)
         name = await self._display_name(actor.username)
         await self._system(conversation_id, f"人工客服 {name} 已接入，正在为您服务。")
-        await self._audit(actor, "claim", conversation_id, {"from_state": previous_state})
+        await record_action(
+            self.audit,
+            actor,
+            "auto_assign" if auto else "claim",
+            conversation_id,
+            detail={"from_state": previous_state},
+        )
         return info
 
     async def send(self, actor: Actor, conversation_id: str, text: str) -> StoredMessage:
@@ -220,7 +102,9 @@ class AgentDesk:
         stored, _ = await self.router.store_message(
             conversation_id, OutgoingMessage(sender="agent", text=body, agent_id=actor.username)
         )
-        await self._audit(actor, "message", conversation_id, {"seq": stored.seq, "chars": len(body)})
+        await record_action(
+            self.audit, actor, "message", conversation_id, detail={"seq": stored.seq, "chars": len(body)}
+        )
         return stored
 
     async def release(
@@ -260,7 +144,9 @@ class AgentDesk:
             await anyio.to_thread.run_sync(self.handoffs.ended, conversation_id, outcome)
             await self._after_change(conversation_id, "bot", actor)
         await self._system(conversation_id, RESOLVED_TEXT if resolved else RELEASED_TEXT)
-        await self._audit(actor, "resolve" if resolved else "release", conversation_id, {"note": note})
+        await record_action(
+            self.audit, actor, "resolve" if resolved else "release", conversation_id, detail={"note": note}
+        )
         return info
 
     async def assign(self, actor: Actor, conversation_id: str, target: str) -> ConversationInfo:
@@ -290,27 +176,12 @@ class AgentDesk:
             await anyio.to_thread.run_sync(self.handoffs.claimed, conversation_id, agent.username)
             await self._after_change(conversation_id, "agent", actor)
         await self._system(conversation_id, f"已为您转接人工客服 {agent.display_name}，请稍候。")
-        await self._audit(actor, "reassign", conversation_id, {"from": previous, "to": agent.username})
+        await record_action(
+            self.audit, actor, "reassign", conversation_id, detail={"from": previous, "to": agent.username}
+        )
         return info
 
     # ------------------------------------------------------------------ helpers
-    async def _get(self, conversation_id: str) -> ConversationInfo:
-        try:
-            return await anyio.to_thread.run_sync(self.store.get, conversation_id)
-        except ConversationNotFound as exc:
-            raise NotFound(
-                "conversation_not_found", "会话不存在或已过期", "Conversation not found or expired"
-            ) from exc
-
-    async def _handoff(self, conversation_id: str) -> HandoffView | None:
-        return await anyio.to_thread.run_sync(self.handoffs.current, conversation_id)
-
-    async def _last_customer_text(self, conv: ConversationInfo) -> str:
-        recent = await anyio.to_thread.run_sync(
-            self.store.messages_after, conv.id, max(0, conv.last_seq - 20)
-        )
-        return last_typed_text(recent)
-
     async def _display_name(self, username: str) -> str:
         agent = await anyio.to_thread.run_sync(self.directory.get, username)
         return agent.display_name if agent else username
@@ -330,18 +201,4 @@ class AgentDesk:
                 "assigned_agent": info.assigned_agent,
                 "by": actor.username,
             },
-        )
-
-    async def _audit(
-        self, actor: Actor, action: str, conversation_id: str | None, detail: dict[str, Any]
-    ) -> None:
-        await anyio.to_thread.run_sync(
-            lambda: self.audit.record(
-                actor=actor.username,
-                role=actor.role,
-                action=action,
-                conversation_id=conversation_id,
-                ip=actor.ip,
-                detail=detail,
-            )
         )

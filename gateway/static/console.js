@@ -17,6 +17,9 @@
     return node;
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  // agent_tools.js (canned replies, notes, labels, search, availability) follows the console by these events.
+  function tell(name, detail) { document.dispatchEvent(new CustomEvent("kefu:" + name, { detail: detail })); }
+  window.kefuConsole = { el: el, clear: clear, time: time, errorText: errorText };
   function later(key, fn, ms) { clearTimeout(s.timers[key]); s.timers[key] = setTimeout(fn, ms); }
   function errorText(data, fallback) {
     return (data && data.error && data.error.message) ? data.error.message : fallback;
@@ -91,6 +94,7 @@
       $("assign-box").hidden = !sup;
       connect();
       refresh();
+      tell("start", s.me);
     });
   }
 
@@ -110,6 +114,7 @@
     ws.onmessage = function (ev) {
       var data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
+      tell("event", data);
       if (data.type === "queue" || data.type === "agents") {
         later("lists", refresh, 150);
         if (data.conversation_id && data.conversation_id === s.selected) later("sel", function () { select(s.selected, true); }, 150);
@@ -165,6 +170,7 @@
       li.addEventListener("click", function () { select(c.conversation_id); });
       list.appendChild(li);
     });
+    tell("list", list.id);
   }
   function refreshSupervisor() {
     api("GET", "/api/agent/conversations?scope=all").then(function (res) {
@@ -213,6 +219,7 @@
       if (!keep) { $("chat-error").textContent = ""; clear($("transcript")); s.seqs = {}; }
       c.messages.forEach(addMessage);
       if (!keep) loadAssist();
+      tell("conversation", { info: c, keep: !!keep });
     });
   }
   function addMessage(m) {

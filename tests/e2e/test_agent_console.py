@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from kefu.settings import REPO_ROOT
 from tests.conftest import LiveStack
+from tests.staff_accounts import create_staff
 
 pytestmark = pytest.mark.e2e
 
@@ -23,17 +21,7 @@ SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
 def create_agent(stack: LiveStack, username: str) -> None:
     """Through the documented command, password on standard input."""
-    result = subprocess.run(
-        [sys.executable, "-m", "gateway.users", "create", username, "--role", "agent"],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "KEFU_DATABASE_URL": stack.settings.database_url},
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    create_staff(stack.settings.database_url, username, PASSWORD)
 
 
 def test_customer_reaches_an_agent_and_is_handed_back(live_stack: LiveStack, chromium: Any) -> None:

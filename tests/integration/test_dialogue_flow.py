@@ -142,3 +142,63 @@ def test_after_an_agent_hands_back_the_fault_form_continues_with_its_slots(live_
         assert answer is not None, "\n---\n".join(transcript)
         reply = live_stack.say(cid, answer)
     assert ticket_id, "\n---\n".join(transcript)
+
+
+def _walk_form(
+    live_stack: LiveStack, cid: str, reply: dict[str, object], answers: dict[str, str]
+) -> tuple[str, list[str]]:
+    """Answers the form's questions (keyed by words of the question) until a ticket number appears."""
+    transcript: list[str] = []
+    for _ in range(10):
+        said = _text(reply)
+        transcript.append(said)
+        found = TICKET_RE.search(said)
+        if found and "工单号" in said:
+            return found.group(0), transcript
+        if "请确认" in said:
+            answer: str | None = "确认"
+        else:
+            hits = [(said.rfind(key), value) for key, value in answers.items() if key in said]
+            answer = max(hits)[1] if hits else None
+        assert answer is not None, "unexpected bot question:\n" + "\n---\n".join(transcript)
+        reply = live_stack.say(cid, answer)
+    raise AssertionError("no ticket number after the form:\n" + "\n---\n".join(transcript))
+
+
+def _stored(live_stack: LiveStack, ticket_id: str) -> tuple[str, str]:
+    from kefu.db import make_engine, make_session_factory
+    from tickets import TicketService
+
+    engine = make_engine(live_stack.settings.database_url)
+    try:
+        ticket = TicketService(make_session_factory(engine)).get(ticket_id)
+        return ticket.category, ticket.description
+    finally:
+        engine.dispose()
+
+
+def test_a_fault_in_traditional_characters_is_not_asked_again(live_stack: LiveStack) -> None:
+    cid = live_stack.new_conversation()
+    reply = live_stack.say(cid, "我家寬帶斷網了，從昨天晚上到現在都上不了網")
+    answers = {key: value for key, value in ANSWERS if key != "什么故障"}
+    ticket_id, transcript = _walk_form(live_stack, cid, reply, answers)
+    assert not any("是什么故障" in said for said in transcript), "\n---\n".join(transcript)
+    summary = next(said for said in transcript if "请确认" in said)
+    assert "宽带断网" in summary
+    assert _stored(live_stack, ticket_id)[0] == "fault"
+
+
+def test_a_complaint_with_amounts_opens_a_complaint(live_stack: LiveStack) -> None:
+    cid = live_stack.new_conversation()
+    reply = live_stack.say(cid, "这个月莫名其妙扣了我600元，打10086也说不清楚，必须退给我")
+    first = _text(reply)
+    assert "联系电话" in first, first  # the complaint form's first question, not 「您想用这个号码办什么」
+    answers = {
+        "联系电话": PHONE,
+        "发生了什么": "这个月莫名其妙扣了我600元",
+        "怎样处理": "退还多扣的600元",
+    }
+    ticket_id, transcript = _walk_form(live_stack, cid, reply, answers)
+    category, description = _stored(live_stack, ticket_id)
+    assert category == "complaint"
+    assert "600" in description, (description, transcript)

@@ -17,8 +17,10 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 
+from gateway.agents.actor import Actor, DeskError
 from gateway.agents.auth import AgentDirectory
-from gateway.agents.desk import Actor, AgentDesk, DeskError, masked_message
+from gateway.agents.desk import AgentDesk
+from gateway.agents.desk_reads import masked_message
 from gateway.conversations import ConversationNotFound, StoredMessage
 from gateway.hub import CONSOLE_TOPIC
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from gateway.agents.desk import SUPERVISORS
+from gateway.agents.actor import SUPERVISORS
 from gateway.api.deps import StaffPrincipal, get_ticket_service, require_staff
 from gateway.errors import ApiError
 from tickets import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.tickets import ValidateFaultForm
+from actions.ticket_forms import ValidateFaultForm
 from tests.unit.actions.conftest import DOMAIN, make_tracker, said, user_event
 from tickets.intake import extract_address, extract_district
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account import ActionAccountRequest, ActionConfirmAccountChange
+from actions.account import ActionAccountRequest
+from actions.account_change import ActionConfirmAccountChange
 from actions.fallback import ActionFallback
 from actions.handoff import ActionHandoff
 from actions.tariffs import ActionAnswerTariff
-from actions.tickets import ActionAskFormConfirmed, ActionFormCancelled, ValidateFaultForm
+from actions.ticket_forms import ActionAskFormConfirmed, ActionFormCancelled, ValidateFaultForm
 from tests.unit.actions.conftest import (
     DOMAIN,
     FORM_SLOT_NAMES,
@@ -84,8 +85,9 @@ async def test_forged_pending_change_is_not_applied(services, dispatcher) -> Non
     assert events == [SlotSet("pending_change", None)]
     assert texts(dispatcher).startswith("办理成功！5G畅享99元套餐")  # what the bot offered, nothing else
     again = CollectingDispatcher()
-    assert await ActionConfirmAccountChange().run(again, tracker, DOMAIN) == [SlotSet("pending_change", None)]
-    assert texts(again) == "好的。还有其他可以帮您的吗？"  # used once
+    second = make_tracker(forged, [user_event("确认", "affirm"), user_event("确认", "affirm")])
+    assert await ActionConfirmAccountChange().run(again, second, DOMAIN) == [SlotSet("pending_change", None)]
+    assert texts(again) == "好的。还有其他可以帮您的吗？"  # used once: a second message finds nothing
 
 
 async def test_pending_change_without_any_proposal_changes_nothing(services, dispatcher) -> None:

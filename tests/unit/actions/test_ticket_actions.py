@@ -9,12 +9,8 @@ from rasa_sdk.events import SlotSet
 
 import actions.common as common
 from actions.account import ActionAccountRequest
-from actions.tickets import (
-    ActionSubmitApplication,
-    ActionSubmitComplaint,
-    ActionSubmitFault,
-    ValidateFaultForm,
-)
+from actions.ticket_forms import ValidateFaultForm
+from actions.tickets import ActionSubmitApplication, ActionSubmitComplaint, ActionSubmitFault
 from kefu.settings import get_common_settings
 from tests.unit.actions.conftest import DOMAIN, FORM_SLOT_NAMES, make_tracker, said, texts, user_event, verify
 from tickets.forms import local_time

@@ -47,6 +47,7 @@ def kb_settings(tmp_path: Path) -> RetrievalSettings:
     return RetrievalSettings(
         kb_dir=kb,
         extra_docs_dir=tmp_path / "docs",
+        uploads_dir=tmp_path / "uploads",
         seed_path=tmp_path / "none.txt",
         index_dir=tmp_path / "var" / "index",
         model="fake",

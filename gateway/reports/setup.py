@@ -1,0 +1,40 @@
+"""Hooks the reports into the gateway: the bot-turn log in the router, the report service."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import FastAPI
+
+from gateway.conversations import ConversationInfo
+from gateway.rasa_reply import BotReply
+from gateway.reports.service import Reports
+from gateway.reports.settings import ReportsSettings
+from gateway.reports.turns import TurnLog
+
+
+def install(app: FastAPI) -> None:
+    app.state.startup_hooks.append(start)
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+async def start(app: FastAPI) -> None:
+    app.state.reports = Reports(app.state.session_factory, ReportsSettings())
+    turns = TurnLog(app.state.session_factory)
+
+    async def record(conv: ConversationInfo, reply: BotReply) -> None:
+        nlu = reply.nlu or {}
+        intent = nlu.get("intent")
+        await anyio.to_thread.run_sync(
+            lambda: turns.record(
+                conv.id,
+                conv.channel,
+                intent=intent if isinstance(intent, str) and intent else None,
+                confidence=_float(nlu.get("confidence")),
+                kb_answer=any(m.citations for m in reply.messages),
+            )
+        )
+
+    app.state.router.reply_listeners.append(record)
