@@ -164,22 +164,7 @@ class AccountService:
                 if pending.to_offer == offer.id:
                     raise SamePlan(offer.name)
                 pending.status = "cancelled"  # the newest request replaces an older one
-            immediate = offer.effective == "immediate"
-            effective = today if immediate else next_cycle_start(today)
-            session.add(
-                PlanChange(
-                    phone=phone,
-                    kind="plan",
-                    from_offer=sub.plan_id,
-                    to_offer=offer.id,
-                    effective_date=effective,
-                    status="applied" if immediate else "pending",
-                    created_at=self.clock(),
-                )
-            )
-            if immediate:
-                self._apply_plan(sub, offer)
-        return ChangeResult(offer, effective, immediate)
+            return self._record_change(session, sub, offer, "plan", today)
 
     def order_addon(self, phone: str, addon: str) -> ChangeResult:
         """Order an add-on pack; data and voice packs add to this month's allowance when immediate."""
@@ -189,25 +174,32 @@ class AccountService:
         if not offer.is_addon:
             raise NotAPlan(offer.name)
         today = self.clock().date()
-        immediate = offer.effective == "immediate"
-        effective = today if immediate else next_cycle_start(today)
         with session_scope(self.session_factory) as session:
             sub = session.get(Subscriber, phone)
             if sub is None:
                 raise AccountNotFound(phone)
-            session.add(
-                PlanChange(
-                    phone=phone,
-                    kind="addon",
-                    from_offer="",
-                    to_offer=offer.id,
-                    effective_date=effective,
-                    status="applied" if immediate else "pending",
-                    created_at=self.clock(),
-                )
+            return self._record_change(session, sub, offer, "addon", today)
+
+    def _record_change(
+        self, session: Session, sub: Subscriber, offer: Offer, kind: str, today: date
+    ) -> ChangeResult:
+        """Record a plan (``kind="plan"``) or add-on change: applied now where the catalogue says
+        ``immediate``, else pending until the next billing cycle."""
+        immediate = offer.effective == "immediate"
+        effective = today if immediate else next_cycle_start(today)
+        session.add(
+            PlanChange(
+                phone=sub.phone,
+                kind=kind,
+                from_offer=sub.plan_id if kind == "plan" else "",
+                to_offer=offer.id,
+                effective_date=effective,
+                status="applied" if immediate else "pending",
+                created_at=self.clock(),
             )
-            if immediate:
-                self._apply_addon(sub, offer)
+        )
+        if immediate:
+            (self._apply_plan if kind == "plan" else self._apply_addon)(sub, offer)
         return ChangeResult(offer, effective, immediate)
 
     def apply_due_changes(self, phone: str) -> int:

@@ -66,6 +66,11 @@ def _json(url: str, data: dict[str, Any] | None = None) -> tuple[int | None, Any
         return status, None
 
 
+def http_status(url: str) -> int | None:
+    """The HTTP status ``url`` answers with (``None``: nothing answers)."""
+    return _json(url)[0]
+
+
 def _with_token(url: str, token: str) -> str:
     # Both internal services take their shared secret as ``?token=`` (see kefu.service_secrets).
     return f"{url}?{urlencode({'token': token})}" if token else url

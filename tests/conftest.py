@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
@@ -20,6 +20,10 @@ from kefu.db import upgrade_database
 from kefu.settings import REPO_ROOT, CommonSettings
 from kefu.supervisor import Supervisor, build_services, service_env
 
+if TYPE_CHECKING:  # imported in the fixtures: nothing heavy at collection
+    from retrieval.knowledge_base import KnowledgeBase
+    from retrieval.settings import RetrievalSettings
+
 MODEL = REPO_ROOT / "models" / "kefu.tar.gz"
 INDEX_DIR = Path(os.environ.get("KEFU_KB_INDEX_DIR", REPO_ROOT / "var" / "index"))
 
@@ -28,6 +32,29 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def real_index() -> RetrievalSettings:
+    """The settings of the real retrieval index (var/index); a missing or stale one fails the test."""
+    from retrieval.index_store import is_up_to_date
+    from retrieval.settings import RetrievalSettings
+
+    settings = RetrievalSettings()
+    if not is_up_to_date(settings):
+        pytest.fail(
+            f"retrieval index in {settings.index_dir} missing or stale: run `make index` "
+            "(`make pytest` depends on it)"
+        )
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_kb(real_index: RetrievalSettings) -> KnowledgeBase:
+    """The knowledge base over the real index and the real m3e model, loaded once per session."""
+    from retrieval.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase(real_index)
 
 
 @pytest.fixture

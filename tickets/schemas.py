@@ -1,94 +1,33 @@
-"""Pydantic models of the tickets REST API (``/api/tickets``)."""
+"""Pydantic models of the tickets REST API (``/api/tickets``).
+
+The answers are the service's views themselves (``tickets.views``), so a field is defined once;
+the requests are validated here.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 from tickets.views import IncidentInfo, TicketView
 
 
-class EventOut(BaseModel):
-    at: datetime
-    actor: str
-    kind: str = Field(description="created, status, assignee, department, severity, comment, customer_info, "
-                      "merged_report, incident, overdue, rating, contact_viewed")  # fmt: skip
-    from_value: str | None
-    to_value: str | None
-    note: str | None
-
-
-class CommentOut(BaseModel):
-    at: datetime
-    author: str
-    role: str
-    text: str
-
-
-class IncidentOut(BaseModel):
-    id: str
-    district: str
-    status: str
-    title: str
-    created_at: datetime
-    expected_fix_at: datetime
-    ticket_count: int
-    summary: str
-
+# The views are the wire form (one definition of each field); these wrappers keep the API's names.
+class IncidentOut(RootModel[IncidentInfo]):
     @classmethod
     def of(cls, info: IncidentInfo) -> IncidentOut:
-        return cls(**info.__dict__)
+        return cls(info)
 
 
-class TicketOut(BaseModel):
-    id: str = Field(examples=["TK20261128-0001"])
-    category: str
-    category_label: str
-    type: str
-    type_label: str
-    severity: str = Field(description="I (重大) … IV (轻微), guide 7.1")
-    severity_label: str
-    priority: int = Field(description="1 (highest) … 4")
-    priority_label: str
-    status: str
-    status_label: str
-    department: str
-    department_label: str
-    assignee: str | None
-    customer_masked: str = Field(examples=["138****1234"])
-    channel: str
-    conversation_id: str | None
-    district: str | None
-    description: str
-    details: dict[str, Any]
-    materials: list[str]
-    created_at: datetime
-    updated_at: datetime
-    first_response_due_at: datetime
-    first_responded_at: datetime | None
-    due_at: datetime
-    paused: bool
-    overdue: bool
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    rating: int | None
-    rating_comment: str | None
-    report_count: int
-    incident: IncidentOut | None
-    history: list[EventOut] = []
-    comments: list[CommentOut] = []
-
+class TicketOut(RootModel[TicketView]):
     @classmethod
     def of(cls, view: TicketView) -> TicketOut:
-        data = dict(view.__dict__)
-        data.pop("merged_into_existing")
-        data["materials"] = list(view.materials)
-        data["incident"] = IncidentOut.of(view.incident) if view.incident else None
-        data["history"] = [EventOut(**e.__dict__) for e in view.history]
-        data["comments"] = [CommentOut(**c.__dict__) for c in view.comments]
-        return cls(**data)
+        return cls(view)
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        # A ticket is always a JSON object (RootModel types its dump as Any).
+        return cast(dict[str, Any], super().model_dump(**kwargs))
 
 
 class TicketPageOut(BaseModel):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,8 @@ from tickets.state_machine import STATUS_LABELS, Status
 class EventView:
     at: datetime
     actor: str
-    kind: str
+    kind: Annotated[str, Field(description="created, status, assignee, department, severity, comment, "
+                    "customer_info, merged_report, incident, overdue, rating, contact_viewed")]  # fmt: skip
     from_value: str | None
     to_value: str | None
     note: str | None
@@ -63,21 +65,24 @@ class IncidentInfo:
 class TicketView:
     """A ticket as callers see it: the phone only masked, labels in Chinese for the chat."""
 
-    id: str
+    # Also the wire form of /api/tickets (tickets.schemas.TicketOut): the Field metadata and the
+    # docstrings here are the API's documentation.
+
+    id: Annotated[str, Field(examples=["TK20261128-0001"])]
     category: str
     category_label: str
     type: str
     type_label: str
-    severity: str
+    severity: Annotated[str, Field(description="I (重大) … IV (轻微), guide 7.1")]
     severity_label: str
-    priority: int
+    priority: Annotated[int, Field(description="1 (highest) … 4")]
     priority_label: str
     status: str
     status_label: str
     department: str
     department_label: str
     assignee: str | None
-    customer_masked: str
+    customer_masked: Annotated[str, Field(examples=["138****1234"])]
     channel: str
     conversation_id: str | None
     district: str | None
@@ -97,7 +102,8 @@ class TicketView:
     rating_comment: str | None
     report_count: int
     incident: IncidentInfo | None = None
-    merged_into_existing: bool = False
+    # True when a repeat report joined this open ticket (the chat says so); not on the wire.
+    merged_into_existing: Annotated[bool, Field(exclude=True)] = False
     history: tuple[EventView, ...] = ()
     comments: tuple[CommentView, ...] = ()
 

@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
-
 from retrieval.answer_eval import evaluate_answers, load_rows
 from retrieval.answer_selection import answer_quote, question_type
-from retrieval.index_store import is_up_to_date
 from retrieval.knowledge_base import KnowledgeBase
-from retrieval.settings import REPO_ROOT, RetrievalSettings
+from retrieval.settings import REPO_ROOT
 
-SETTINGS = RetrievalSettings()
-real_index = pytest.mark.skipif(
-    not is_up_to_date(SETTINGS), reason="index missing or stale: run `.venv/bin/python -m retrieval build`"
-)
 # Reached: 123/146 = 0.842 carry the fact and a citation (0.623 before answer selection), off-topic 0/25.
 FACT_FLOOR, OFF_TOPIC_CEILING = 0.82, 0.05
 
 
-@real_index
-def test_replies_carry_the_asked_fact_and_a_citation() -> None:
-    report = evaluate_answers(KnowledgeBase(SETTINGS), load_rows(REPO_ROOT / "tests/data/kb_answers.jsonl"))
+def test_replies_carry_the_asked_fact_and_a_citation(real_kb: KnowledgeBase) -> None:
+    report = evaluate_answers(real_kb, load_rows(REPO_ROOT / "tests/data/kb_answers.jsonl"))
     assert report.answerable >= 120
     assert report.correct_rate >= FACT_FLOOR, report.summary()
     assert report.off_topic_rate <= OFF_TOPIC_CEILING, report.summary()
 
 
-@real_index
-def test_colloquial_materials_question_passes_the_gate_and_names_the_id_card() -> None:
-    ans = KnowledgeBase(SETTINGS).answer("去营业厅办张新卡要带啥")
+def test_colloquial_materials_question_passes_the_gate_and_names_the_id_card(real_kb: KnowledgeBase) -> None:
+    ans = real_kb.answer("去营业厅办张新卡要带啥")
     assert ans is not None and "身份证" in ans.text
 
 

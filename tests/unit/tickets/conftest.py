@@ -35,7 +35,7 @@ class Clock:
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str]:
     if find_pg_bin() is None:
-        pytest.skip("PostgreSQL server binaries (pg_ctl) not installed: apt-get install postgresql")
+        pytest.fail("PostgreSQL server binaries (pg_ctl) not installed: apt-get install postgresql")
     with postgres_cluster() as url:
         yield url
 
