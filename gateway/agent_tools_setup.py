@@ -28,7 +28,6 @@ class AgentTools:
 
 def install(app: FastAPI) -> None:
     app.state.assignment_settings = AssignmentSettings()
-    app.state.startup_hooks.append(start)
 
 
 async def start(app: FastAPI) -> None:

@@ -9,11 +9,14 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from gateway.api.routes import kb_pages, widget
+from gateway.background import BackgroundJobs
 from gateway.channels.dispatcher import OutboundDispatcher
 from gateway.channels.settings import DeliverySettings, TelegramSettings, WebchatSettings, WechatSettings
 from gateway.channels.telegram import TelegramClient
 from gateway.channels.wechat import WechatClient
 from gateway.channels.wechat_crypto import ReplayGuard, WechatCrypto
+from gateway.conversations import ConversationStore
+from gateway.hub import Hub
 
 
 @dataclass
@@ -43,23 +46,22 @@ def install(app: FastAPI) -> None:
     app.include_router(kb_pages.router)
     app.include_router(widget.router)
     app.state.channels = Channels()
-    app.state.startup_hooks.append(start)
 
 
-async def start(app: FastAPI) -> None:
-    channels: Channels = app.state.channels
+def start(channels: Channels, store: ConversationStore, hub: Hub, jobs: BackgroundJobs) -> None:
+    """In the lifespan (:mod:`gateway.composition`): the clients and the dispatcher job."""
     channels.telegram = (
         TelegramClient(channels.telegram_settings) if channels.telegram_settings.enabled else None
     )
     channels.wechat = WechatClient(channels.wechat_settings) if channels.wechat_settings.enabled else None
     channels.dispatcher = OutboundDispatcher(
-        app.state.store,
-        app.state.hub,
+        store,
+        hub,
         telegram=channels.telegram,
         wechat=channels.wechat,
         max_attempts=max(channels.telegram_settings.max_attempts, channels.wechat_settings.max_attempts),
     )
-    app.state.jobs.spawn("channel_dispatcher", lambda: _run(channels))
+    jobs.spawn("channel_dispatcher", lambda: _run(channels))
 
 
 async def _run(channels: Channels) -> None:

@@ -1,5 +1,6 @@
-"""Hooks the agent console into the gateway: agent sign-in for every staff API, the desk, agent
-assist, working hours and after-hours messages in the router, and the audit of ticket changes."""
+"""Hooks the agent console into the gateway: agent sign-in for every staff API, the agent side
+(directory, handoffs, audit, working hours, after-hours messages) that :mod:`gateway.composition`
+builds the router and the desk with, agent assist, and the audit of ticket changes."""
 
 from __future__ import annotations
 
@@ -7,26 +8,28 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accounts.verification import verified_phone_of
 from gateway.agents.assist import Assist
 from gateway.agents.audit import AuditLog
 from gateway.agents.auth import AgentDirectory
-from gateway.agents.desk import AgentDesk
 from gateway.agents.handoffs import HandoffLog
 from gateway.agents.leave_message import LeaveMessage
 from gateway.agents.policy import WorkingHours
 from gateway.agents.settings import AuthSettings, HandoffSettings
 from gateway.api.deps import StaffPrincipal
+from gateway.conversation_owner import ConversationOwner
 from gateway.conversations import StateConflict
-from gateway.hub import CONSOLE_TOPIC, conversation_topic
+from gateway.rasa_client import RasaClient
 
 if TYPE_CHECKING:
     from tickets import TicketService
@@ -38,27 +41,22 @@ TICKET_PATH = re.compile(r"^/api/tickets/(?P<ticket>[^/]+)(?:/(?P<what>[a-z_]+))
 
 @dataclass
 class Console:
-    """What the console routes need besides the desk: the ticket service, created on first use."""
+    """What the console routes need besides the desk: the ticket service."""
 
     app: FastAPI
 
     def tickets(self) -> TicketService:
-        service: TicketService | None = getattr(self.app.state, "ticket_service", None)
-        if service is None:
-            from tickets import TicketService
-
-            service = TicketService(self.app.state.session_factory)
-            self.app.state.ticket_service = service
+        service: TicketService = self.app.state.ticket_service
         return service
 
 
 def install(app: FastAPI) -> None:
+    """At app creation: settings, the staff authenticator and the ticket audit middleware."""
     app.state.console = Console(app)
     app.state.auth_settings = AuthSettings()
     app.state.handoff_settings = HandoffSettings()
     app.state.authenticate = lambda token: _authenticate(app, token)
     app.add_middleware(TicketAudit, app_ref=app)
-    app.state.startup_hooks.append(start)
 
 
 def _authenticate(app: FastAPI, token: str) -> StaffPrincipal | None:
@@ -70,50 +68,68 @@ def _authenticate(app: FastAPI, token: str) -> StaffPrincipal | None:
     return StaffPrincipal(agent.username, agent.role) if agent else None
 
 
-async def start(app: FastAPI) -> None:
-    state = app.state
-    settings: HandoffSettings = state.handoff_settings
-    directory = AgentDirectory(state.session_factory, state.auth_settings)
-    handoffs = HandoffLog(state.session_factory)
-    audit = AuditLog(state.session_factory)
+@dataclass(frozen=True)
+class Staffing:
+    """The agent side the router and the desk are built with."""
+
+    directory: AgentDirectory
+    handoffs: HandoffLog
+    audit: AuditLog
+    hours: WorkingHours
+    leave_message: LeaveMessage
+
+
+def staffing(
+    session_factory: sessionmaker[Session],
+    settings: HandoffSettings,
+    auth_settings: AuthSettings,
+    owner: ConversationOwner,
+    rasa: RasaClient,
+    tickets: Callable[[], TicketService],
+) -> Staffing:
+    handoffs = HandoffLog(session_factory)
     hours = WorkingHours(settings.working_hours, settings.timezone)
-    router = state.router
-    desk = AgentDesk(router, handoffs, audit, directory)
 
     async def slots(conversation_id: str) -> dict[str, Any]:
-        tracker = await state.rasa.tracker(conversation_id)
+        tracker = await rasa.tracker(conversation_id)
         return dict(tracker.get("slots") or {})
 
     async def back_to_bot(conversation_id: str) -> None:
         """After an after-hours message became a ticket, the bot answers again."""
-        async with router.state_lock(conversation_id):
+        async with owner.state_lock(conversation_id):
             try:
-                await anyio.to_thread.run_sync(
-                    lambda: router.store.set_state(conversation_id, "bot", expect_state="queue")
-                )
+                info = await owner.change(conversation_id, "bot", expect_state="queue", announce=False)
             except StateConflict:
                 return
             await anyio.to_thread.run_sync(handoffs.ended, conversation_id, "ticket")
-        router.hub.publish(conversation_topic(conversation_id), {"type": "state", "handled_by": "bot"})
-        router.hub.publish(
-            CONSOLE_TOPIC, {"type": "queue", "conversation_id": conversation_id, "state": "bot"}
-        )
+        owner.announce_change(info)
 
-    router.handoffs = handoffs
-    router.hours = hours
-    router.leave_message = LeaveMessage(
-        router.store, handoffs, state.console.tickets, slots, hours, back_to_bot
+    return Staffing(
+        directory=AgentDirectory(session_factory, auth_settings),
+        handoffs=handoffs,
+        audit=AuditLog(session_factory),
+        hours=hours,
+        leave_message=LeaveMessage(owner.store, handoffs, tickets, slots, hours, back_to_bot),
     )
-    state.agent_directory = directory
-    state.audit_log = audit
-    state.agent_desk = desk
-    state.agent_assist = Assist(
-        state.rasa,
-        lambda: getattr(state, "knowledge_base", None),
-        state.console.tickets,
-        lambda conversation_id: verified_phone_of(state.session_factory, conversation_id, datetime.now(UTC)),
+
+
+def assist(
+    session_factory: sessionmaker[Session],
+    rasa: RasaClient,
+    knowledge_base: Callable[[], Any],
+    tickets: Callable[[], TicketService],
+) -> Assist:
+    return Assist(
+        rasa,
+        knowledge_base,
+        tickets,
+        lambda conversation_id: verified_phone_of(session_factory, conversation_id, datetime.now(UTC)),
     )
-    state.jobs.spawn("agent_housekeeping", lambda: _housekeeping(directory))
+
+
+def housekeeping_job(directory: AgentDirectory) -> Callable[[], Awaitable[None]]:
+    """The ``agent_housekeeping`` background job: expired sign-ins are purged."""
+    return lambda: _housekeeping(directory)
 
 
 async def _housekeeping(directory: AgentDirectory) -> None:

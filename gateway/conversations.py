@@ -1,5 +1,7 @@
 """Storage of conversations and messages: creation, sequence allocation, history.
 
+The values it hands out are in :mod:`gateway.conversation_types` (importable from here too).
+
 Plain synchronous SQLAlchemy; async callers run it in a worker thread. Every write is
 one transaction retried on lock contention (:func:`kefu.db.retry_when_locked`), so a
 busy SQLite file costs a short wait, not a 30 s stall or a lost message.
@@ -8,7 +10,6 @@ busy SQLite file costs a short wait, not a 30 s stall or a lost message.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,96 +17,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.conversation_types import SENDERS, info_of, stored_of
+from gateway.conversation_types import ConversationInfo as ConversationInfo
+from gateway.conversation_types import ConversationNotFound as ConversationNotFound
+from gateway.conversation_types import OutgoingMessage as OutgoingMessage
+from gateway.conversation_types import StateConflict as StateConflict
+from gateway.conversation_types import StoredMessage as StoredMessage
 from gateway.models import Conversation, Message, utcnow
 from kefu.db import retry_when_locked, session_scope
-
-SENDERS = ("customer", "bot", "agent", "system")
-
-
-class ConversationNotFound(LookupError):
-    """No conversation with that id (or it expired)."""
-
-
-@dataclass(frozen=True)
-class StoredMessage:
-    """A message as the API and the WebSocket show it."""
-
-    seq: int
-    sender: str
-    text: str
-    buttons: list[dict[str, Any]] = field(default_factory=list)
-    citations: list[dict[str, Any]] = field(default_factory=list)
-    custom: dict[str, Any] = field(default_factory=dict)
-    created_at: datetime | None = None
-    client_msg_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "sender": self.sender,
-            "text": self.text,
-            "buttons": self.buttons,
-            "citations": self.citations,
-            "custom": self.custom,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "client_msg_id": self.client_msg_id,
-        }
-
-
-@dataclass(frozen=True)
-class ConversationInfo:
-    id: str
-    channel: str
-    channel_user_id: str | None
-    state: str
-    assigned_agent: str | None
-    handoff_reason: str | None
-    queued_at: datetime | None
-    priority: int
-    last_seq: int
-    created_at: datetime
-    last_activity_at: datetime
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A message about to be stored (seq not yet known)."""
-
-    sender: str
-    text: str
-    buttons: list[dict[str, Any]] = field(default_factory=list)
-    citations: list[dict[str, Any]] = field(default_factory=list)
-    custom: dict[str, Any] = field(default_factory=dict)
-    agent_id: str | None = None
-
-
-def _info(conv: Conversation) -> ConversationInfo:
-    return ConversationInfo(
-        id=conv.id,
-        channel=conv.channel,
-        channel_user_id=conv.channel_user_id,
-        state=conv.state,
-        assigned_agent=conv.assigned_agent,
-        handoff_reason=conv.handoff_reason,
-        queued_at=conv.queued_at,
-        priority=conv.priority,
-        last_seq=conv.last_seq,
-        created_at=conv.created_at,
-        last_activity_at=conv.last_activity_at,
-    )
-
-
-def _stored(msg: Message) -> StoredMessage:
-    return StoredMessage(
-        seq=msg.seq,
-        sender=msg.sender,
-        text=msg.text,
-        buttons=list(msg.buttons or []),
-        citations=list(msg.citations or []),
-        custom=dict(msg.custom or {}),
-        created_at=msg.created_at,
-        client_msg_id=msg.client_msg_id,
-    )
 
 
 class ConversationStore:
@@ -132,7 +51,7 @@ class ConversationStore:
         with session_scope(self._sessions) as session:
             session.add(conv)
             session.flush()
-            return _info(conv)
+            return info_of(conv)
 
     def find_by_channel_user(self, channel: str, channel_user_id: str) -> ConversationInfo | None:
         """The newest conversation of a channel user (Telegram chat, WeChat openid)."""
@@ -143,14 +62,14 @@ class ConversationStore:
                 .order_by(Conversation.created_at.desc())
                 .limit(1)
             ).first()
-            return _info(conv) if conv else None
+            return info_of(conv) if conv else None
 
     def get(self, conversation_id: str) -> ConversationInfo:
         with session_scope(self._sessions) as session:
             conv = session.get(Conversation, conversation_id)
             if conv is None or self._expired(conv):
                 raise ConversationNotFound(conversation_id)
-            return _info(conv)
+            return info_of(conv)
 
     def _expired(self, conv: Conversation) -> bool:
         return utcnow() - conv.last_activity_at > self._retention
@@ -171,7 +90,7 @@ class ConversationStore:
                 if client_msg_id:
                     existing = self._by_client_id(session, conversation_id, client_msg_id)
                     if existing is not None:
-                        return _stored(existing), False
+                        return stored_of(existing), False
                 now = utcnow()
                 seq = session.execute(
                     update(Conversation)
@@ -195,14 +114,14 @@ class ConversationStore:
                 )
                 session.add(row)
                 session.flush()
-                return _stored(row), True
+                return stored_of(row), True
         except IntegrityError:
             # Two deliveries of the same client id raced; the first one won.
             if client_msg_id:
                 with session_scope(self._sessions) as session:
                     existing = self._by_client_id(session, conversation_id, client_msg_id)
                     if existing is not None:
-                        return _stored(existing), False
+                        return stored_of(existing), False
             raise
 
     @staticmethod
@@ -223,7 +142,7 @@ class ConversationStore:
                 .order_by(Message.seq)
                 .limit(limit)
             ).all()
-            return [_stored(m) for m in rows]
+            return [stored_of(m) for m in rows]
 
     def last_buttons(self, conversation_id: str, lookback: int = 10) -> list[dict[str, Any]]:
         """The buttons of the newest recent bot or system message that offered any (to label a click)."""
@@ -273,9 +192,9 @@ class ConversationStore:
             if conv is None:
                 raise ConversationNotFound(conversation_id)
             if not changed:
-                raise StateConflict(_info(conv))
+                raise StateConflict(info_of(conv))
             session.refresh(conv)
-            return _info(conv)
+            return info_of(conv)
 
     def queue_position(self, conversation_id: str) -> int:
         """1-based place in the human queue (by priority, then waiting time)."""
@@ -301,7 +220,7 @@ class ConversationStore:
                 .where(Conversation.state == state)
                 .order_by(Conversation.priority.desc(), Conversation.queued_at)
             ).all()
-            return [_info(c) for c in rows]
+            return [info_of(c) for c in rows]
 
     @retry_when_locked()
     def mark_delivered(self, conversation_id: str, seq: int) -> None:
@@ -323,7 +242,7 @@ class ConversationStore:
                     Conversation.last_seq > Conversation.delivered_seq,
                 )
             ).all()
-            return [(_info(c), c.delivered_seq) for c in rows]
+            return [(info_of(c), c.delivered_seq) for c in rows]
 
     def unanswered(self, since: datetime, limit: int = 500) -> list[tuple[ConversationInfo, StoredMessage]]:
         """Bot conversations active since ``since`` whose newest message is the customer's.
@@ -346,17 +265,9 @@ class ConversationStore:
                 .order_by(Conversation.last_activity_at)
                 .limit(limit)
             ).all()
-            return [(_info(conv), _stored(msg)) for conv, msg in rows]
+            return [(info_of(conv), stored_of(msg)) for conv, msg in rows]
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
         with session_scope(self._sessions) as session:
             session.execute(select(1))
-
-
-class StateConflict(RuntimeError):
-    """The conversation was not in the expected state (someone else changed it first)."""
-
-    def __init__(self, current: ConversationInfo) -> None:
-        super().__init__(f"conversation {current.id} is {current.state}")
-        self.current = current

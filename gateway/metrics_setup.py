@@ -32,7 +32,6 @@ def install(app: FastAPI) -> None:
     app.state.metrics_settings = MetricsSettings()
     app.add_middleware(metrics.RequestMetrics)
     app.include_router(metrics.router)
-    app.state.startup_hooks.append(start)
     _listen()
 
 

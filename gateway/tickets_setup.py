@@ -1,16 +1,20 @@
-"""Hooks the tickets package into the gateway: the service on ``app.state``, the API token, the overdue job,
-and the rating prompt pushed into the customer's conversation when a ticket is resolved."""
+"""Hooks the tickets package into the gateway: the API token, the service (built by the lifespan in
+:mod:`gateway.composition`), the overdue job, the rating prompt pushed into the customer's
+conversation when a ticket is resolved, and the rating form answered in the chat."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.conversations import ConversationInfo, OutgoingMessage
-from gateway.hub import conversation_topic
+from gateway.conversation_owner import publish_message
+from gateway.conversations import ConversationInfo, ConversationStore, OutgoingMessage
+from gateway.hub import Hub
 from tickets import InvalidRating, NotTicketOwner, TicketNotFound, TicketService, TicketView, run_overdue_loop
 from tickets.settings import get_ticket_settings
 
@@ -18,43 +22,39 @@ log = logging.getLogger(__name__)
 
 
 def install(app: FastAPI) -> None:
-    settings = get_ticket_settings()
+    """At app creation: the tickets API token (unless the gateway's settings gave one)."""
     if not getattr(app.state, "api_token", ""):
-        app.state.api_token = settings.api_token
+        app.state.api_token = get_ticket_settings().api_token
 
-    async def start(app: FastAPI) -> None:
-        loop = asyncio.get_running_loop()
 
-        def notify(view: TicketView, event: str) -> None:
-            """Ask for a rating in the conversation the ticket came from (now; else on the next visit)."""
-            if not view.conversation_id or view.status != "resolved":
-                return
-            prompt = (
-                f"您的工单{view.id}（{view.type_label}）已处理完毕。请为本次服务打分（1–5分），也可留下意见。"
-            )
-            message = OutgoingMessage(sender="bot", text=prompt, custom={"csat": {"ticket_id": view.id}})
-            try:
-                stored, _ = app.state.store.append(view.conversation_id, message)
-            except Exception as exc:  # conversation expired or from another channel: asked on next visit
-                log.info("rating prompt for %s not delivered now: %s", view.id, type(exc).__name__)
-                return
-            published = {
-                "type": "message",
-                "conversation_id": view.conversation_id,
-                "message": stored.to_dict(),
-            }
-            loop.call_soon_threadsafe(
-                app.state.hub.publish, conversation_topic(view.conversation_id), published
-            )
+def start(session_factory: sessionmaker[Session], hub: Hub, store: ConversationStore) -> TicketService:
+    """In the lifespan: the ticket service, whose resolved tickets ask for a rating in their chat."""
+    settings = get_ticket_settings()
+    loop = asyncio.get_running_loop()
 
-        service = TicketService(app.state.session_factory, settings=settings, notifier=notify)
-        app.state.ticket_service = service
-        app.state.router.rate_ticket = lambda conv, raw: rate_from_form(service, conv, raw)
-        app.state.jobs.spawn(
-            "overdue_tickets", lambda: run_overdue_loop(service, settings.overdue_check_seconds)
+    def notify(view: TicketView, event: str) -> None:
+        """Ask for a rating in the conversation the ticket came from (now; else on the next visit)."""
+        if not view.conversation_id or view.status != "resolved":
+            return
+        prompt = (
+            f"您的工单{view.id}（{view.type_label}）已处理完毕。请为本次服务打分（1–5分），也可留下意见。"
         )
+        message = OutgoingMessage(sender="bot", text=prompt, custom={"csat": {"ticket_id": view.id}})
+        try:
+            stored, _ = store.append(view.conversation_id, message)
+        except Exception as exc:  # conversation expired or from another channel: asked on next visit
+            log.info("rating prompt for %s not delivered now: %s", view.id, type(exc).__name__)
+            return
+        # Announced like every stored message, so Telegram and WeChat customers get it live too.
+        loop.call_soon_threadsafe(publish_message, hub, view.conversation_id, stored)
 
-    app.state.startup_hooks.append(start)
+    return TicketService(session_factory, settings=settings, notifier=notify)
+
+
+def overdue_job(service: TicketService) -> Callable[[], Awaitable[None]]:
+    """The ``overdue_tickets`` background job."""
+    seconds = get_ticket_settings().overdue_check_seconds
+    return lambda: run_overdue_loop(service, seconds)
 
 
 async def rate_from_form(service: TicketService, conv: ConversationInfo, raw: str) -> str:

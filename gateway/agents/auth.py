@@ -11,7 +11,6 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -19,6 +18,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.agents.auth_types import AgentInfo as AgentInfo
+from gateway.agents.auth_types import AuthError as AuthError
+from gateway.agents.auth_types import InvalidAccount as InvalidAccount
+from gateway.agents.auth_types import InvalidCredentials as InvalidCredentials
+from gateway.agents.auth_types import LoginLocked as LoginLocked
+from gateway.agents.auth_types import SignIn as SignIn
+from gateway.agents.auth_types import agent_info
 from gateway.agents.models import ROLES, Agent, AgentSession, LoginAttempt
 from gateway.agents.settings import AuthSettings
 from kefu.db import session_scope
@@ -27,67 +33,6 @@ USERNAME_RE = r"^[A-Za-z0-9_.\-]{2,64}$"
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of an unknown-user sign-in like a known one.
 _DUMMY_HASH = _hasher.hash("kefu-dummy-password")
-
-
-class AuthError(Exception):
-    """A sign-in or account error with a message in Chinese and English."""
-
-    code = "auth_error"
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
-
-
-class InvalidCredentials(AuthError):
-    code = "invalid_credentials"
-
-    def __init__(self) -> None:
-        super().__init__("用户名或密码错误", "Wrong username or password")
-
-
-class LoginLocked(AuthError):
-    code = "login_locked"
-
-    def __init__(self, retry_after: int) -> None:
-        minutes = max(1, (retry_after + 59) // 60)
-        super().__init__(
-            f"登录失败次数过多，请 {minutes} 分钟后再试",
-            f"Too many failed sign-ins; try again in {minutes} minute(s)",
-        )
-        self.retry_after = retry_after
-
-
-class InvalidAccount(AuthError):
-    code = "invalid_account"
-
-
-@dataclass(frozen=True)
-class AgentInfo:
-    username: str
-    display_name: str
-    role: str
-    active: bool
-    created_at: datetime
-    last_login_at: datetime | None
-
-
-@dataclass(frozen=True)
-class SignIn:
-    token: str
-    agent: AgentInfo
-    expires_at: datetime
-
-
-def _info(agent: Agent) -> AgentInfo:
-    return AgentInfo(
-        agent.username,
-        agent.display_name,
-        agent.role,
-        agent.active,
-        agent.created_at,
-        agent.last_login_at,
-    )
 
 
 def token_hash(token: str) -> str:
@@ -138,7 +83,7 @@ class AgentDirectory:
             )
             session.add(agent)
             session.flush()
-            return _info(agent)
+            return agent_info(agent)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace the password and end the agent's sessions."""
@@ -159,12 +104,12 @@ class AgentDirectory:
 
     def list_agents(self) -> list[AgentInfo]:
         with session_scope(self._sessions) as session:
-            return [_info(a) for a in session.scalars(select(Agent).order_by(Agent.username))]
+            return [agent_info(a) for a in session.scalars(select(Agent).order_by(Agent.username))]
 
     def get(self, username: str) -> AgentInfo | None:
         with session_scope(self._sessions) as session:
             agent = session.scalar(select(Agent).where(Agent.username == username))
-            return _info(agent) if agent else None
+            return agent_info(agent) if agent else None
 
     # ------------------------------------------------------------------ sessions
     def login(self, username: str, password: str, *, ip: str) -> SignIn:
@@ -209,7 +154,7 @@ class AgentDirectory:
             )
             agent.last_login_at = now
             session.flush()
-            return SignIn(token, _info(agent), expires)
+            return SignIn(token, agent_info(agent), expires)
 
     def _reserve_attempt(self, name: str, ip: str) -> int:
         """Count the recent failures and record this attempt, atomically for this process."""
@@ -246,7 +191,7 @@ class AgentDirectory:
             agent = session.get(Agent, row.agent_id)
             if agent is None or not agent.active:
                 return None
-            return _info(agent)
+            return agent_info(agent)
 
     def logout(self, token: str) -> None:
         with session_scope(self._sessions) as session:

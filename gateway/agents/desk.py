@@ -18,7 +18,6 @@ from gateway.agents.auth import AgentDirectory
 from gateway.agents.desk_reads import DeskReads
 from gateway.agents.handoffs import HandoffLog
 from gateway.conversations import ConversationInfo, OutgoingMessage, StateConflict, StoredMessage
-from gateway.hub import CONSOLE_TOPIC, conversation_topic
 from gateway.routing import ConversationRouter
 
 RELEASED_TEXT = "人工客服已结束本次服务，智能助手将继续为您服务，您可以接着提问。"
@@ -31,6 +30,7 @@ class AgentDesk(DeskReads):
     ) -> None:
         super().__init__(router.store, handoffs)
         self.router = router
+        self.owner = router.owner
         self.hub = router.hub
         self.audit = audit
         self.directory = directory
@@ -43,7 +43,7 @@ class AgentDesk(DeskReads):
         ``auto``: auto-assignment gives it to ``actor``, only from the queue (``gateway.agents.assignment``).
         Raises ``Conflict`` when another agent holds it or it is not waiting.
         """
-        async with self.router.state_lock(conversation_id):
+        async with self.owner.state_lock(conversation_id):
             info = await self._get(conversation_id)
             if info.state == "agent" and info.assigned_agent == actor.username:
                 return info
@@ -59,17 +59,15 @@ class AgentDesk(DeskReads):
                 )
             previous_state = info.state
             try:
-                info = await anyio.to_thread.run_sync(
-                    lambda: self.store.set_state(
-                        conversation_id, "agent", agent=actor.username, expect_state=info.state
-                    )
+                info = await self.owner.change(
+                    conversation_id, "agent", agent=actor.username, expect_state=info.state, announce=False
                 )
             except StateConflict as exc:
                 raise Conflict(
                     "already_claimed", "该会话刚刚被其他坐席接入", "Another agent claimed it first"
                 ) from exc
             await anyio.to_thread.run_sync(self.handoffs.claimed, conversation_id, actor.username)
-            await self._after_change(conversation_id, "agent", actor)
+            self.owner.announce_change(info, by=actor.username)
         name = await self._display_name(actor.username)
         await self._system(conversation_id, f"人工客服 {name} 已接入，正在为您服务。")
         await record_action(
@@ -115,7 +113,7 @@ class AgentDesk(DeskReads):
         The bot resumes with its tracker: slots are kept and an unfinished form continues.
         Raises ``Forbidden`` when another agent holds it (supervisors may end anyone's).
         """
-        async with self.router.state_lock(conversation_id):
+        async with self.owner.state_lock(conversation_id):
             info = await self._get(conversation_id)
             if info.state == "bot":
                 raise Conflict(
@@ -128,13 +126,12 @@ class AgentDesk(DeskReads):
                     "You do not hold this conversation",
                 )
             try:
-                info = await anyio.to_thread.run_sync(
-                    lambda: self.store.set_state(
-                        conversation_id,
-                        "bot",
-                        expect_state=info.state,
-                        expect_agent=info.assigned_agent if info.state == "agent" else None,
-                    )
+                info = await self.owner.change(
+                    conversation_id,
+                    "bot",
+                    expect_state=info.state,
+                    expect_agent=info.assigned_agent if info.state == "agent" else None,
+                    announce=False,
                 )
             except StateConflict as exc:
                 raise Conflict(
@@ -142,7 +139,7 @@ class AgentDesk(DeskReads):
                 ) from exc
             outcome = "resolved" if resolved else "released"
             await anyio.to_thread.run_sync(self.handoffs.ended, conversation_id, outcome)
-            await self._after_change(conversation_id, "bot", actor)
+            self.owner.announce_change(info, by=actor.username)
         await self._system(conversation_id, RESOLVED_TEXT if resolved else RELEASED_TEXT)
         await record_action(
             self.audit, actor, "resolve" if resolved else "release", conversation_id, detail={"note": note}
@@ -156,25 +153,24 @@ class AgentDesk(DeskReads):
         agent = await anyio.to_thread.run_sync(self.directory.get, target)
         if agent is None or not agent.active:
             raise Invalid("unknown_agent", f"坐席 {target} 不存在或已停用", f"No active agent named {target}")
-        async with self.router.state_lock(conversation_id):
+        async with self.owner.state_lock(conversation_id):
             info = await self._get(conversation_id)
             previous = info.assigned_agent
             try:
-                info = await anyio.to_thread.run_sync(
-                    lambda: self.store.set_state(
-                        conversation_id,
-                        "agent",
-                        agent=agent.username,
-                        expect_state=info.state,
-                        expect_agent=previous if info.state == "agent" else None,
-                    )
+                info = await self.owner.change(
+                    conversation_id,
+                    "agent",
+                    agent=agent.username,
+                    expect_state=info.state,
+                    expect_agent=previous if info.state == "agent" else None,
+                    announce=False,
                 )
             except StateConflict as exc:
                 raise Conflict(
                     "state_changed", "会话状态已变化，请刷新", "The conversation changed; reload"
                 ) from exc
             await anyio.to_thread.run_sync(self.handoffs.claimed, conversation_id, agent.username)
-            await self._after_change(conversation_id, "agent", actor)
+            self.owner.announce_change(info, by=actor.username)
         await self._system(conversation_id, f"已为您转接人工客服 {agent.display_name}，请稍候。")
         await record_action(
             self.audit, actor, "reassign", conversation_id, detail={"from": previous, "to": agent.username}
@@ -188,17 +184,3 @@ class AgentDesk(DeskReads):
 
     async def _system(self, conversation_id: str, text: str) -> None:
         await self.router.store_message(conversation_id, OutgoingMessage(sender="system", text=text))
-
-    async def _after_change(self, conversation_id: str, state: str, actor: Actor) -> None:
-        info = await self._get(conversation_id)
-        self.hub.publish(conversation_topic(conversation_id), {"type": "state", "handled_by": state})
-        self.hub.publish(
-            CONSOLE_TOPIC,
-            {
-                "type": "queue",
-                "conversation_id": conversation_id,
-                "state": state,
-                "assigned_agent": info.assigned_agent,
-                "by": actor.username,
-            },
-        )

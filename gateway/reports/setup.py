@@ -13,7 +13,7 @@ from gateway.reports.turns import TurnLog
 
 
 def install(app: FastAPI) -> None:
-    app.state.startup_hooks.append(start)
+    """Nothing to set up before the lifespan: :func:`start` runs from the composition root."""
 
 
 def _float(value: object) -> float | None:

@@ -28,7 +28,7 @@ class AssignIn(BaseModel):
 async def queue(desk: DeskDep, actor: ActorDep) -> dict[str, Any]:
     """Waiting conversations, highest priority first, then longest waiting."""
     items = await desk.queue()
-    hours = desk.router.hours
+    hours = desk.router.human_queue.hours
     return {
         "items": [item_out(i) for i in items],
         "total": len(items),

@@ -8,7 +8,6 @@ holds (supervisors: all). Agents may also write to a held conversation over it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from gateway.agents.actor import Actor, DeskError
 from gateway.agents.auth import AgentDirectory
 from gateway.agents.desk import AgentDesk
 from gateway.agents.desk_reads import masked_message
+from gateway.api.routes.socket_events import events_while_connected, stop_reader
 from gateway.conversations import ConversationNotFound, StoredMessage
 from gateway.hub import CONSOLE_TOPIC
 
@@ -61,22 +61,14 @@ async def agent_socket(websocket: WebSocket, token: str = "") -> None:
             await websocket.send_json({"type": "hello", "username": actor.username, "role": actor.role})
             reader = asyncio.create_task(_read(websocket, desk, actor, directory, token))
             try:
-                while not reader.done():
-                    getter = asyncio.create_task(queue.get())
-                    done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                    if getter not in done:
-                        getter.cancel()
-                        break
-                    event = getter.result()
+                async for event in events_while_connected(queue, reader):
                     outgoing = await _visible(desk, actor, event)
                     if outgoing is not None:
                         await websocket.send_json(outgoing)
             except (WebSocketDisconnect, RuntimeError):
                 pass
             finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await reader
+                await stop_reader(reader)
     finally:
         desk.online[actor.username] -= 1
         if desk.online[actor.username] <= 0:

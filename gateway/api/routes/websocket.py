@@ -23,6 +23,7 @@ import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from gateway.api.routes.conversations import validate_text
+from gateway.api.routes.socket_events import events_while_connected, stop_reader
 from gateway.conversations import ConversationNotFound
 from gateway.customer_tokens import HEADER as CUSTOMER_TOKEN_HEADER
 from gateway.errors import ApiError
@@ -89,13 +90,7 @@ async def conversation_socket(
             last_sent = message.seq
         reader = asyncio.create_task(_read_client(websocket, chat_router, conversation_id))
         try:
-            while not reader.done():
-                getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
-                event = getter.result()
+            async for event in events_while_connected(queue, reader):
                 if event.get("type") == "message":
                     seq = int(event["message"]["seq"])
                     if seq <= last_sent:
@@ -112,9 +107,7 @@ async def conversation_socket(
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            await stop_reader(reader)
 
 
 async def _read_client(websocket: WebSocket, chat_router: ConversationRouter, conversation_id: str) -> None:
