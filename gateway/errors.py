@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kefu.db import is_lock_error
+
 log = logging.getLogger(__name__)
 
 
@@ -89,6 +91,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_lock_error(exc):  # still locked after the writers' retries: nothing was half-written
+            log.warning("database busy: %s", exc)
+            return JSONResponse(
+                error_body("database_busy", "系统繁忙，请稍后重试", "Busy, please retry"),
+                status_code=503,
+                headers={"Retry-After": "2"},
+            )
         log.exception("unhandled error: %s", exc)
         return JSONResponse(
             error_body("internal_error", "服务器内部错误，请稍后再试", "Internal server error"),
