@@ -107,9 +107,7 @@ class AccountService:
         """Plan, balance, usage this month and pending changes (due changes are applied first)."""
         self.apply_due_changes(phone)
         with session_scope(self.session_factory) as session:
-            sub = session.get(Subscriber, phone)
-            if sub is None:
-                raise AccountNotFound(phone)
+            sub = self._subscriber(session, phone)
             offer = self._offer(sub.plan_id)
             changes = session.scalars(
                 select(PlanChange)
@@ -187,17 +185,27 @@ class AccountService:
                 raise UnknownOffer(row.to_offer)
             return ChangeResult(offer, row.effective_date, offer.effective == "immediate")
 
-    def _change_plan(self, phone: str, plan: str, request_key: str | None) -> ChangeResult:
-        offer = self.catalogue.find(plan)
+    def _wanted(self, name: str, *, plan: bool) -> Offer:
+        """The offer a customer asked for, of the kind the request is for."""
+        offer = self.catalogue.find(name)
         if offer is None:
-            raise UnknownOffer(plan)
-        if not offer.is_plan:
+            raise UnknownOffer(name)
+        if not (offer.is_plan if plan else offer.is_addon):
             raise NotAPlan(offer.name)
+        return offer
+
+    @staticmethod
+    def _subscriber(session: Session, phone: str) -> Subscriber:
+        sub = session.get(Subscriber, phone)
+        if sub is None:
+            raise AccountNotFound(phone)
+        return sub
+
+    def _change_plan(self, phone: str, plan: str, request_key: str | None) -> ChangeResult:
+        offer = self._wanted(plan, plan=True)
         today = self.clock().date()
         with session_scope(self.session_factory) as session:
-            sub = session.get(Subscriber, phone)
-            if sub is None:
-                raise AccountNotFound(phone)
+            sub = self._subscriber(session, phone)
             current = self._offer(sub.plan_id)
             if current is not None and current.id == offer.id:
                 raise SamePlan(offer.name)
@@ -212,16 +220,10 @@ class AccountService:
             return self._record_change(session, sub, offer, "plan", today, request_key)
 
     def _order_addon(self, phone: str, addon: str, request_key: str | None) -> ChangeResult:
-        offer = self.catalogue.find(addon)
-        if offer is None:
-            raise UnknownOffer(addon)
-        if not offer.is_addon:
-            raise NotAPlan(offer.name)
+        offer = self._wanted(addon, plan=False)
         today = self.clock().date()
         with session_scope(self.session_factory) as session:
-            sub = session.get(Subscriber, phone)
-            if sub is None:
-                raise AccountNotFound(phone)
+            sub = self._subscriber(session, phone)
             return self._record_change(session, sub, offer, "addon", today, request_key)
 
     def _record_change(
