@@ -7,8 +7,14 @@ to every later request on that conversation (as ``gateway/static/chat.js`` does)
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import httpx
+
+from gateway.settings import GatewaySettings
+
+NOBODY = "http://127.0.0.1:9"  # nothing listens there: the bot (or the action server) is down
 
 _CONVERSATION = re.compile(r"/api/conversations/([^/?]+)")
 
@@ -36,3 +42,15 @@ def remember_customer_tokens(client: httpx.Client) -> dict[str, str]:
     client.event_hooks["request"].append(on_request)
     client.event_hooks["response"].append(on_response)
     return tokens
+
+
+def gateway_settings(var_dir: Path, rasa_url: str = NOBODY, **overrides: Any) -> GatewaySettings:
+    """Settings of an in-process test gateway: no knowledge base, short Rasa timeouts."""
+    values: dict[str, Any] = {
+        "var_dir": var_dir,
+        "rasa_url": rasa_url,
+        "action_server_url": NOBODY,
+        "load_knowledge_base": False,
+        "rasa_timeout_seconds": 2,
+    }
+    return GatewaySettings(**(values | overrides))

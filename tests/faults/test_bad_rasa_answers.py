@@ -20,9 +20,8 @@ from fastapi.testclient import TestClient
 from gateway.conversations import OutgoingMessage
 from gateway.main import create_app
 from gateway.routing import ACTION_FAILED_TEXT, RASA_BACKLOG_TEXT, RASA_DOWN_TEXT
-from gateway.settings import GatewaySettings
 from tests.conftest import free_port
-from tests.customer_api import remember_customer_tokens
+from tests.customer_api import gateway_settings, remember_customer_tokens
 
 pytestmark = pytest.mark.faults
 
@@ -90,13 +89,8 @@ def rasa() -> Iterator[FakeRasa]:
 
 @pytest.fixture
 def client(tmp_path: Path, rasa: FakeRasa) -> Iterator[TestClient]:
-    settings = GatewaySettings(
-        var_dir=tmp_path,
-        rasa_url=f"http://127.0.0.1:{rasa.port}",
-        action_server_url="http://127.0.0.1:9",
-        load_knowledge_base=False,
-        rasa_timeout_seconds=3,
-        action_timeout_seconds=1,
+    settings = gateway_settings(
+        tmp_path, f"http://127.0.0.1:{rasa.port}", rasa_timeout_seconds=3, action_timeout_seconds=1
     )
     with TestClient(create_app(settings)) as test_client:
         remember_customer_tokens(test_client)
@@ -186,13 +180,8 @@ def test_background_jobs_are_visible_in_healthz(client: TestClient) -> None:
 def test_a_message_a_crashed_gateway_stored_but_never_answered_is_answered_at_start(
     tmp_path: Path, rasa: FakeRasa
 ) -> None:
-    settings = GatewaySettings(
-        var_dir=tmp_path,
-        rasa_url=f"http://127.0.0.1:{rasa.port}",
-        action_server_url="http://127.0.0.1:9",
-        load_knowledge_base=False,
-        rasa_timeout_seconds=3,
-        action_timeout_seconds=1,
+    settings = gateway_settings(
+        tmp_path, f"http://127.0.0.1:{rasa.port}", rasa_timeout_seconds=3, action_timeout_seconds=1
     )
     with TestClient(create_app(settings)) as first:
         tokens = remember_customer_tokens(first)

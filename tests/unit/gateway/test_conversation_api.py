@@ -9,19 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.main import create_app
-from gateway.settings import GatewaySettings
-from tests.customer_api import remember_customer_tokens
+from tests.customer_api import gateway_settings, remember_customer_tokens
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = GatewaySettings(
-        var_dir=tmp_path,
-        rasa_url="http://127.0.0.1:9",  # nothing listens: the bot is down
-        action_server_url="http://127.0.0.1:9",
-        load_knowledge_base=False,
-        rasa_timeout_seconds=2,
-    )
+    settings = gateway_settings(tmp_path)  # the bot is down
     with TestClient(create_app(settings)) as test_client:
         remember_customer_tokens(test_client)
         yield test_client

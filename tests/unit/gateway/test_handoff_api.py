@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from accounts.models import ConversationVerification
 from gateway.agents.auth import AgentDirectory
 from gateway.main import create_app
-from gateway.settings import GatewaySettings
 from kefu.db import session_scope
-from tests.customer_api import remember_customer_tokens
+from tests.customer_api import gateway_settings, remember_customer_tokens
 
 PASSWORD = "correct-horse-9"
 
@@ -25,13 +24,7 @@ PASSWORD = "correct-horse-9"
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("KEFU_HANDOFF_WORKING_HOURS", "00:00-24:00")
     monkeypatch.setenv("KEFU_TICKETS_API_TOKEN", "")
-    settings = GatewaySettings(
-        var_dir=tmp_path,
-        rasa_url="http://127.0.0.1:9",  # nothing listens: the bot is down
-        action_server_url="http://127.0.0.1:9",
-        load_knowledge_base=False,
-        rasa_timeout_seconds=2,
-    )
+    settings = gateway_settings(tmp_path)  # the bot is down
     with TestClient(create_app(settings)) as test_client:
         remember_customer_tokens(test_client)
         directory: AgentDirectory = test_client.app.state.agent_directory  # type: ignore[attr-defined]
