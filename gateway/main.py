@@ -21,6 +21,7 @@ from gateway import agent_tools_setup, channels_setup, console_setup, metrics_se
 from gateway.api.routes import (
     agent,
     agent_availability,
+    agent_canned,
     agent_tools,
     console,
     conversations,
@@ -83,7 +84,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
         allow_headers=["Content-Type", "Authorization", CUSTOMER_TOKEN_HEADER],
     )
-    routes = (conversations, health, kb, websocket, tickets, agent, agent_tools, agent_availability, console)
+    routes = (
+        conversations,
+        health,
+        kb,
+        websocket,
+        tickets,
+        agent,
+        agent_canned,
+        agent_tools,
+        agent_availability,
+        console,
+    )
     for module in (*routes, telegram, wechat, reports, kb_workbench):
         app.include_router(module.router)
     for setup in (
