@@ -142,11 +142,13 @@
       list.appendChild(el("li", v.live ? "live" : "", v.name + (v.live ? "（线上）" : v.previous ? "（上一版，可回滚）" : "")));
     });
   }
-  function loadRebuild() {
+  // after: run once the status is shown (a message that must not be overwritten by it).
+  function loadRebuild(after) {
     clearTimeout(s.poll);
     api("GET", "/api/kb/workbench/rebuild").then(function (res) {
       if (!res.ok) return;
       showRebuild(res.data);
+      if (after) after();
       if (res.data.state === "running") s.poll = setTimeout(loadRebuild, 700);
       else if (s.wasRunning) loadDocuments();
       s.wasRunning = res.data.state === "running";
@@ -154,6 +156,7 @@
   }
   $("rebuild").addEventListener("click", function () {
     $("rebuild").disabled = true;
+    $("rebuild-state").textContent = "正在开始重建…";  // the last rebuild's result is not this one's
     api("POST", "/api/kb/workbench/rebuild").then(function (res) {
       if (!res.ok) fail(res, "无法开始重建");
       s.wasRunning = true;
@@ -163,9 +166,8 @@
   $("rollback").addEventListener("click", function () {
     if (!window.confirm("确定回滚到上一版索引吗？")) return;
     api("POST", "/api/kb/workbench/rollback").then(function (res) {
-      if (!res.ok) fail(res, "回滚失败");
-      else $("rebuild-state").textContent = "已回滚，线上版本：" + res.data.live;
-      loadRebuild();
+      if (!res.ok) { fail(res, "回滚失败"); loadRebuild(); }
+      else loadRebuild(function () { $("rebuild-state").textContent = "已回滚，线上版本：" + res.data.live; });
       loadDocuments();
     });
   });
