@@ -228,7 +228,7 @@ def main() -> None:
 {counts[3]:,} bot turns and {counts[4]:,} tickets spread over {DAYS} days; indexes from migrations `gw0004`
 and `gw0007`. The hourly roll-ups (`gateway/reports/rollups.py`, gw0007) were brought up to date first,
 as the gateway's `report_rollups` job does once after the upgrade ({roll_s:.1f} s this run; a no-op when
-nothing new closed); the last hour of each period is counted from the stored rows.
+nothing new closed).
 Each case is `GET /api/reports` (all ten figures, supervisor sign-in, through the gateway's middleware)
 {args.rounds} times after one warm-up, on the shared 2-core development machine ({load}).
 Target: p95 ≤ 500 ms.
