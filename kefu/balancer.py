@@ -63,5 +63,6 @@ def balancer_service(host: str, port: int, gateways: list[tuple[str, int]], run_
     conf.write_text(nginx_conf(host, port, gateways, run_dir), encoding="utf-8")
     argv = [binary, "-c", str(conf), "-p", str(run_dir), "-e", str(run_dir / "error.log")]
     argv += ["-g", "daemon off;"]
-    # /healthz through the balancer: 503 while Rasa warms up still means nginx and a gateway are up.
-    return Service("balancer", argv, host, port, "/healthz", healthy_codes=(200, 503), startup_timeout=60.0)
+    # /healthz through the balancer: 503 while Rasa warms up still means nginx and a gateway are up;
+    # it waits as long as the gateways behind it (the default start-up time).
+    return Service("balancer", argv, host, port, "/healthz", healthy_codes=(200, 503))

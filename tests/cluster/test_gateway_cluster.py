@@ -177,12 +177,27 @@ def test_telegram_deliveries_from_two_gateways_are_sent_once_each_in_order(
         )
         assert response.status_code == 200, response.text
     store = ConversationStore(make_session_factory(make_engine(gateway_cluster.database_url)))
-    conversation = store.find_by_channel_user("telegram", str(chat))
-    assert conversation is not None
-    outgoing = [m for m in store.messages_after(conversation.id) if m.sender != "customer"]
-    sent = gateway_cluster.telegram.wait_for("/sendMessage", len(outgoing), timeout=60)
+    outgoing = _answered(store, str(chat), customer_messages=3)
+    gateway_cluster.telegram.wait_for_text("/sendMessage", outgoing[-1].text.splitlines()[0], timeout=60)
     time.sleep(5)  # a delivery sweep (every 2 s here) must not send anything again
     sent = [c for c in gateway_cluster.telegram.paths("/sendMessage") if str(c.body["chat_id"]) == str(chat)]
     assert len(sent) == len(outgoing)
     for message, call in zip(outgoing, sent, strict=True):
         assert message.text.splitlines()[0] in call.body["text"]
+
+
+def _answered(
+    store: ConversationStore, chat: str, customer_messages: int, timeout: float = 120.0
+) -> list[Any]:
+    """The stored replies of the chat once all its customer messages are answered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        conversation = store.find_by_channel_user("telegram", chat)
+        if conversation is not None:
+            messages = store.messages_after(conversation.id)
+            asked = [m for m in messages if m.sender == "customer"]
+            if len(asked) == customer_messages and messages[-1].sender != "customer":
+                time.sleep(2)  # the last answer may have more than one message
+                return [m for m in store.messages_after(conversation.id) if m.sender != "customer"]
+        assert time.monotonic() < deadline, "the chat's messages were not all answered"
+        time.sleep(0.5)
