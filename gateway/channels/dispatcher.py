@@ -14,8 +14,8 @@ conversation is size-bounded (LRU), so memory stays flat however many conversati
 In a cluster every gateway hears every message; a conversation's deliveries have one sender, the
 gateway holding its lease (:class:`gateway.coordination.DeliveryOwnership`). A gateway that takes
 the lease over starts from the delivered seq in the database, and a periodic sweep finds the
-conversations whose sender died. A WeChat passive reply is recorded as delivered in the database,
-since the webhook may have reached another gateway than the sender.
+conversations whose sender died. Which messages went out in a WeChat passive reply is kept with
+the ownership (in Redis for a cluster), since the webhook may have reached another gateway.
 """
 
 from __future__ import annotations
@@ -68,7 +68,6 @@ class OutboundDispatcher:
         self.backoff_seconds = backoff_seconds
         # Old entries may be forgotten: what they guard was delivered and recorded long ago.
         self._sent: LruSet[tuple[str, int]] = LruSet(REMEMBERED_MESSAGES)
-        self._passive: LruSet[tuple[str, int]] = LruSet(REMEMBERED_MESSAGES)
         self._turns = turn_locks or KeyedLocks()
         self.ownership = ownership or LocalOwnership()
         self.sweep_seconds = sweep_seconds  # None: one gateway, no sender can die but this one
@@ -86,10 +85,7 @@ class OutboundDispatcher:
 
     async def mark_passive(self, conversation_id: str, seqs: list[int]) -> None:
         """These messages reached the customer in the passive reply: don't send them again."""
-        for seq in seqs:
-            self._passive.add((conversation_id, seq))
-        if seqs and self._clustered:  # the sender may be another gateway
-            await self._delivered(conversation_id, max(seqs))
+        await self.ownership.record_passive(conversation_id, seqs)  # the sender may be another gateway
 
     async def run(self, resend_window: timedelta | None = None) -> None:
         window = resend_window or DEFAULT_CATCH_UP_WINDOW
@@ -175,10 +171,6 @@ class OutboundDispatcher:
             log.info("re-sending %d undelivered channel message(s) after a restart", count)
         return count
 
-    @property
-    def _clustered(self) -> bool:
-        return not isinstance(self.ownership, LocalOwnership)
-
     async def _own(self, info: ConversationInfo) -> bool:
         """Whether this gateway sends the conversation's deliveries (taking the lease if it is free)."""
         claim = await self.ownership.claim(info.id)
@@ -217,13 +209,7 @@ class OutboundDispatcher:
                 pass
         if key in self._sent:
             return
-        # A passive reply given by another gateway is recorded only in the database.
-        clustered_wechat = info.channel == "wechat" and self._clustered
-        if clustered_wechat and key[1] <= await anyio.to_thread.run_sync(self.store.delivered_seq, info.id):
-            self._sent.add(key)
-            return
-        if key in self._passive:
-            self._passive.discard(key)
+        if info.channel == "wechat" and await self.ownership.take_passive(*key):
             self._sent.add(key)
             await self._delivered(info.id, key[1])
             return

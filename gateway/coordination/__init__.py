@@ -13,6 +13,8 @@ import asyncio
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
+from gateway.bounded import LruSet
+
 Event = dict[str, Any]
 # "held": this gateway already sends the conversation's deliveries; "taken": it just became the
 # sender (it must start from what the database says was delivered); "other": another gateway sends.
@@ -38,13 +40,34 @@ class ConversationLocks(Protocol):
 
 
 class DeliveryOwnership(Protocol):
-    """Which gateway sends a conversation's Telegram/WeChat deliveries (exactly one at a time)."""
+    """Which gateway sends a conversation's Telegram/WeChat deliveries (exactly one at a time),
+    and which messages already reached WeChat in a passive reply (given by whichever gateway got
+    the webhook, under the conversation's turn lock, before the sender looks)."""
 
     async def claim(self, conversation_id: str) -> Claim: ...
+
+    async def record_passive(self, conversation_id: str, seqs: list[int]) -> None: ...
+
+    async def take_passive(self, conversation_id: str, seq: int) -> bool:
+        """Whether ``seq`` went out passively (and forget it: it is recorded as delivered next)."""
+        ...
 
 
 class LocalOwnership:
     """One gateway: it sends every conversation's deliveries."""
 
+    def __init__(self, remembered: int = 50_000) -> None:
+        self._passive: LruSet[tuple[str, int]] = LruSet(remembered)
+
     async def claim(self, conversation_id: str) -> Claim:
         return "held"
+
+    async def record_passive(self, conversation_id: str, seqs: list[int]) -> None:
+        for seq in seqs:
+            self._passive.add((conversation_id, seq))
+
+    async def take_passive(self, conversation_id: str, seq: int) -> bool:
+        if (conversation_id, seq) in self._passive:
+            self._passive.discard((conversation_id, seq))
+            return True
+        return False

@@ -25,6 +25,7 @@ from gateway.coordination import Claim
 from gateway.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
+PASSIVE_TTL_SECONDS = 86_400  # a passive reply's seqs are checked within seconds; a day is plenty
 
 # KEYS[1] the lease, ARGV[1] this gateway, ARGV[2] the lease in ms. 1 renewed, 2 taken, 0 another's.
 _CLAIM = """
@@ -82,3 +83,14 @@ class RedisOwnership:
         key = f"{self._prefix}{conversation_id}"
         result = int(await self._script(keys=[key], args=[self._me, self._lease_ms]))
         return "held" if result == 1 else "taken" if result == 2 else "other"
+
+    async def record_passive(self, conversation_id: str, seqs: list[int]) -> None:
+        if seqs:
+            key = f"{self._prefix}passive:{conversation_id}"
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.sadd(key, *seqs)
+                pipe.expire(key, PASSIVE_TTL_SECONDS)
+                await pipe.execute()
+
+    async def take_passive(self, conversation_id: str, seq: int) -> bool:
+        return bool(await self._client.srem(f"{self._prefix}passive:{conversation_id}", seq))

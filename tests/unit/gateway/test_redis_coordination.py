@@ -234,3 +234,48 @@ def test_without_a_redis_url_everything_stays_in_memory(store: ConversationStore
     coordination = wiring.build(GatewaySettings(), store)
     assert type(coordination.hub).__name__ == "Hub" and not coordination.jobs
     assert coordination.delivery_sweep_seconds is None
+
+
+class RecordingWechat:
+    """Stands for WeChat's customer-service message API: what was sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_text(self, user: str, text: str) -> None:
+        self.sent.append((user, text))
+
+
+async def test_a_passive_wechat_reply_given_by_one_gateway_is_not_sent_again_by_the_other(
+    redis_url: str, store: ConversationStore
+) -> None:
+    wechat = RecordingWechat()
+    cid = store.create(channel="wechat", channel_user_id="openid-1").id
+    async with gateways(redis_url, store) as (a, b):
+        turns = [RedisLocks(g.client, prefix="kefu:test-turn:", lease_seconds=5) for g in (a, b)]
+        sender, webhook = (
+            OutboundDispatcher(
+                store,
+                g.hub,
+                telegram=None,
+                wechat=wechat,  # type: ignore[arg-type]
+                turn_locks=turns[i],
+                ownership=RedisOwnership(g.client, prefix="kefu:test-wx:", gateway_id=g.name),
+            )
+            for i, g in enumerate((a, b))
+        )
+        await sender.ownership.claim(cid)  # gateway a sends this conversation's deliveries
+        task = asyncio.create_task(sender.run())
+        await asyncio.sleep(0.3)
+        async with webhook.turn(cid):  # the webhook reached gateway b and answered in its reply
+            passive = store_and_publish(store, b.hub, cid, "被动回复")
+            await asyncio.sleep(0.3)  # the sender heard of it and waits for the turn
+            await webhook.mark_passive(cid, [passive])
+        store_and_publish(store, b.hub, cid, "稍后的消息")  # not in any reply: a sends it
+        deadline = asyncio.get_running_loop().time() + 10
+        while not wechat.sent and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        task.cancel()
+    assert wechat.sent == [("openid-1", "稍后的消息")]
+    assert store.delivered_seq(cid) == passive + 1
