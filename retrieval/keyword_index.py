@@ -21,3 +21,10 @@ class KeywordIndex:
         scores = self._bm25.get_scores(tokens)
         order = sorted(range(len(scores)), key=lambda i: -scores[i])[:k]
         return [(i, float(scores[i])) for i in order if scores[i] > 0]
+
+    def scores(self, query: str, ids: list[int]) -> list[float]:
+        """BM25 of `query` against the given documents only (answer selection's candidates)."""
+        tokens = tokenize(query)
+        if not tokens or not ids:
+            return [0.0] * len(ids)
+        return [float(s) for s in self._bm25.get_batch_scores(tokens, ids)]

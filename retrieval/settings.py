@@ -63,6 +63,14 @@ class RetrievalSettings(BaseSettings):
     strong_threshold: float = Field(
         0.78, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
     )
+    domain_threshold: float = Field(
+        0.80,
+        description="Dense cosine (question or passage) that is enough when the question names a term of "
+        "the telecom dictionary (docs/kb_gate.md).",
+    )
+    answer_sections: int = Field(
+        5, ge=1, description="Top sections whose passages answer selection ranks for a reply."
+    )
     index_type: Literal["auto", "flat", "hnsw", "ivf"] = Field("auto", description="FAISS index kind.")
     top_k: int = Field(5, description="Default number of hits.")
     candidates: int = Field(80, description="Candidates taken from each retriever before fusion.")
