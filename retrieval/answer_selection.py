@@ -36,7 +36,7 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "amount",
         re.compile(
-            r"多少钱|几块|怎么收费|咋收|收费|费用|月费|多少GB|多少流量|几张|几个副卡|几岁|年纪|什么价|百分之|率|多少"
+            r"多少钱|几块|怎么收费|咋收|收费|费用|月费|多少GB|多少流量|几张|几个副卡|几分钟|几岁|年纪|什么价|百分之|率|多少"
         ),
     ),
     (
@@ -205,6 +205,8 @@ class AnswerSelector:
             if c.kind != "question" and c.section:
                 self._by_section.setdefault(c.section, []).append(i)
         self._bodies = [_CITATION_TAIL.sub("", c.text) for c in chunks]
+        self._lower_bodies = [b.lower() for b in self._bodies]
+        self._title_grams = [bigrams(c.title_path[-1]) if c.title_path else set() for c in chunks]
 
     @staticmethod
     def faq_questions(chunks: list[Chunk]) -> list[str]:
@@ -243,9 +245,10 @@ class AnswerSelector:
             chunk, body = self.chunks[i], self._bodies[i]
             out[j, 0] = prior[chunk.section]
             if chunk.kind == "faq":
-                out[j, 3] = max(faq_sim[j], overlap(qgrams, chunk.title_path[-1]))
+                shared = len(qgrams & self._title_grams[i]) / len(qgrams) if qgrams else 0.0
+                out[j, 3] = max(faq_sim[j], shared)
             out[j, 4] = figure_strength(qtype, body, unit)
-            out[j, 5] = named_share(body.lower(), named) + number_with_unit(body, numbers, unit)
+            out[j, 5] = named_share(self._lower_bodies[i], named) + number_with_unit(body, numbers, unit)
         return cands, out
 
     def _faq_similarity(self, cands: list[int], query_vector: Vectors) -> list[float]:

@@ -53,7 +53,7 @@ class RetrievalSettings(BaseSettings):
         0.8, description="Score multiplier of typical questions (knowledge_base/questions/)."
     )
     question_threshold: float = Field(
-        0.84,
+        0.83,
         description="Dense cosine to a typical question that makes an answer confident (docs/kb_gate.md).",
     )
     threshold: float = Field(
@@ -61,7 +61,7 @@ class RetrievalSettings(BaseSettings):
     )
     bm25_min: float = Field(3.0, description="Min BM25 score of the best keyword hit to answer confidently.")
     strong_threshold: float = Field(
-        0.78, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
+        0.80, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
     )
     domain_threshold: float = Field(
         0.80,
@@ -80,7 +80,7 @@ class RetrievalSettings(BaseSettings):
     def index_fingerprint(self) -> dict[str, object]:
         """Settings that change what is built (a change triggers a rebuild)."""
         return {
-            "format": 3,
+            "format": 4,  # 4: quantized texts embedded one per pass (retrieval/embedder.py)
             "model": self.model,
             "quantize": self.quantize,
             "index_type": self.index_type,
