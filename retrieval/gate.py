@@ -28,14 +28,21 @@ class GateScores:
     domain: bool
 
 
+# Dictionary words that are not telecom words: they help jieba, but 「身份证丢了去哪补办」 and
+# 「外卖超时怎么投诉」 name them too, so they do not put a question in the domain.
+EVERYDAY_TERMS = frozenset({"身份证", "户口本", "验证码", "投诉", "故障", "信号", "wifi", "5g", "4g"})
+
+
 @lru_cache(maxsize=4)
 def domain_terms(dict_dir: Path = DICT_DIR) -> tuple[str, ...]:
-    """The terms of the shared telecom dictionary (the one jieba loads), lowercased."""
+    """The telecom terms of the shared dictionary (the one jieba loads), lowercased."""
     terms: list[str] = []
     for path in sorted(dict_dir.glob("*.txt")) if dict_dir.is_dir() else []:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                terms.append(line.split()[0].lower())
+                term = line.split()[0].lower()
+                if term not in EVERYDAY_TERMS:
+                    terms.append(term)
     return tuple(terms)
 
 

@@ -64,7 +64,7 @@ class RetrievalSettings(BaseSettings):
         0.80, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
     )
     domain_threshold: float = Field(
-        0.80,
+        0.74,
         description="Dense cosine (question or passage) that is enough when the question names a term of "
         "the telecom dictionary (docs/kb_gate.md).",
     )

@@ -26,7 +26,7 @@ DATA, DOCS = REPO_ROOT / "tests" / "data", REPO_ROOT / "docs"
 MAX_WRONG = 0.04
 QUESTION_GRID = [round(0.70 + 0.01 * i, 2) for i in range(21)]
 STRONG_GRID = [0.74, 0.76, 0.78, 0.80, 0.82, 0.84, 0.86, 0.88]
-DOMAIN_GRID = [round(0.70 + 0.02 * i, 2) for i in range(8)] + [1.0]  # 1.0: no domain rule
+DOMAIN_GRID = [round(0.70 + 0.01 * i, 2) for i in range(15)] + [1.0]  # 1.0: no domain rule
 Point = tuple[float, float, float, float, float]  # question, strong, domain thresholds; answered; wrong
 
 
