@@ -22,6 +22,7 @@ from gateway.human_queue import HumanQueue
 from gateway.keyed_locks import KeyedLocks
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from gateway.rasa_reply import BotReply, translate_rasa_messages
+from kefu.message_metadata import with_message_id
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ class BacklogAnswering:
         while pending:
             customer, metadata = pending[0]
             try:
-                raw = await self.rasa.send(conv.id, customer.text, metadata)
+                raw = await self.rasa.send(conv.id, customer.text, with_message_id(metadata, customer.seq))
             except RasaUnavailable as exc:
                 if not exc.received:
                     return False

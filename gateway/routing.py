@@ -49,6 +49,7 @@ from gateway.rasa_backlog import (
 )
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from gateway.rasa_reply import translate_rasa_messages
+from kefu.message_metadata import with_message_id
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ class ConversationRouter(BacklogAnswering):
     ) -> RouteResult:
         risk = escalation_note(text)
         try:
-            raw = await self.rasa.send(conv.id, text, metadata)
+            raw = await self.rasa.send(conv.id, text, with_message_id(metadata, customer.seq))
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for conversation %s: %s", conv.id[:8], exc)
             if risk or HUMAN_REQUEST_RE.search(text):
