@@ -23,9 +23,12 @@ def test_plan_prices_are_read_in_digits_and_words() -> None:
 
 
 def test_seconds_and_minutes_within_are_time_limits() -> None:
-    assert question_type("客服响应时间要求是多少秒") == "time"
-    assert question_type("出了安全事件几分钟内要启动预案") == "time"
-    assert question_type("五十九的套餐通话有几分钟") == "amount"
+    expected = {
+        "客服响应时间要求是多少秒": "time",
+        "出了安全事件几分钟内要启动预案": "time",
+        "五十九的套餐通话有几分钟": "amount",
+    }
+    assert {q: question_type(q) for q in expected} == expected
 
 
 def test_quote_leads_with_the_id_card_not_the_contract() -> None:
