@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,30 @@ if TYPE_CHECKING:  # imported in the fixtures: nothing heavy at collection
 
 MODEL = REPO_ROOT / "models" / "kefu.tar.gz"
 INDEX_DIR = Path(os.environ.get("KEFU_KB_INDEX_DIR", REPO_ROOT / "var" / "index"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """No garbage collection while a failure is formatted.
+
+    Python 3.11.7 keeps the AST builder's recursion counter in global state (CPython gh-106905,
+    fixed in 3.11.8). pytest parses the whole source of every traceback entry (Playwright's
+    generated API is ~15k lines); a full collection in the middle can finalize an abandoned
+    asyncio coroutine, whose "Exception ignored" traceback pytest formats at once, and
+    traceback's caret anchors parse again. The outer parse then ends in "SystemError: AST
+    constructor recursion depth mismatch" and pytest's reporter dies (the agent-tools walk in
+    the stop-20 rehearsal). Reproduced with a failing call into a large module plus cyclic
+    garbage whose finaliser raises; with this wrapper the failure is reported normally.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def free_port() -> int:

@@ -2,33 +2,30 @@
 
 Each function is the one definition of its figure (the ``definition`` text says how it counts).
 A conversation belongs to the period it was started in; a handoff, message or bot turn to the
-period it happened in.
+period it happened in. The additive counts (conversations, messages, bot turns) come as
+``Counts`` from ``gateway.reports.rollups``: roll-up rows for closed hours, stored rows for the rest.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Integer, Select, func, select
 from sqlalchemy.orm import Session
 
 from gateway.agents.models import Handoff
 from gateway.agents.policy import reason_for
 from gateway.models import Conversation, Message
-from gateway.reports.models import DENY_INTENT, FALLBACK_INTENT, BotTurn
+from gateway.reports.models import FALLBACK_INTENT
 from gateway.reports.query import ReportQuery, percentile, rate
+from gateway.reports.rollups import Counts
 from gateway.reports.table import Figure
 
 TOP_INTENTS = 10
 
 
-def _conversation_ids(q: ReportQuery) -> Select[Any]:
-    stmt = select(Conversation.id).where(Conversation.created_at >= q.start, Conversation.created_at < q.end)
-    return stmt.where(Conversation.channel == q.channel) if q.channel else stmt
-
-
-def _conversation_count(session: Session, q: ReportQuery) -> int:
-    return int(session.scalar(select(func.count()).select_from(_conversation_ids(q).subquery())) or 0)
+def total(counts: Counts, metric: str, key: str = "") -> int:
+    return sum(n for (m, k, _), n in counts.items() if m == metric and k == key)
 
 
 def _handoffs(q: ReportQuery, *columns: Any) -> Select[Any]:
@@ -40,8 +37,8 @@ def _handoffs(q: ReportQuery, *columns: Any) -> Select[Any]:
     return stmt
 
 
-def containment(session: Session, q: ReportQuery) -> Figure:
-    total = _conversation_count(session, q)
+def containment(session: Session, q: ReportQuery, counts: Counts) -> Figure:
+    started = total(counts, "conversations")
     humans = (
         select(func.count(func.distinct(Handoff.conversation_id)))
         .join(Conversation, Conversation.id == Handoff.conversation_id)
@@ -50,7 +47,7 @@ def containment(session: Session, q: ReportQuery) -> Figure:
     if q.channel:
         humans = humans.where(Conversation.channel == q.channel)
     with_human = int(session.scalar(humans) or 0)
-    contained = total - with_human
+    contained = started - with_human
     return Figure(
         "containment",
         "机器人独立解决率",
@@ -58,22 +55,22 @@ def containment(session: Session, q: ReportQuery) -> Figure:
         ("outcome", "conversations"),
         [("bot_only", contained), ("with_human", with_human)],
         {
-            "conversations": total,
+            "conversations": started,
             "contained": contained,
             "with_human": with_human,
-            "rate": rate(contained, total),
+            "rate": rate(contained, started),
         },
     )
 
 
-def handoffs_by_reason(session: Session, q: ReportQuery) -> Figure:
-    total = _conversation_count(session, q)
-    counts = session.execute(
+def handoffs_by_reason(session: Session, q: ReportQuery, counts: Counts) -> Figure:
+    started = total(counts, "conversations")
+    by_reason = session.execute(
         _handoffs(q, Handoff.reason, func.count())
         .group_by(Handoff.reason)
         .order_by(func.count().desc(), Handoff.reason)
     ).all()
-    rows = [(reason, reason_for(reason).label, int(n), rate(int(n), total)) for reason, n in counts]
+    rows = [(reason, reason_for(reason).label, int(n), rate(int(n), started)) for reason, n in by_reason]
     handoffs = sum(r[2] for r in rows)
     return Figure(
         "handoffs",
@@ -81,7 +78,7 @@ def handoffs_by_reason(session: Session, q: ReportQuery) -> Figure:
         "Handoffs requested in the period by reason; rate = handoffs over conversations started.",
         ("reason", "label", "handoffs", "rate"),
         rows,
-        {"handoffs": handoffs, "conversations": total, "rate": rate(handoffs, total)},
+        {"handoffs": handoffs, "conversations": started, "rate": rate(handoffs, started)},
     )
 
 
@@ -97,13 +94,28 @@ def queue_wait(session: Session, q: ReportQuery) -> Figure:
         .correlate(Handoff)
         .scalar_subquery()
     )
-    rows = session.execute(_handoffs(q, Handoff.requested_at, Handoff.claimed_at, first_reply)).all()
-    waits = [(c - r).total_seconds() for r, c, _ in rows if c is not None]
-    replies = [(f - r).total_seconds() for r, _, f in rows if f is not None]
+    if session.get_bind().dialect.name == "sqlite":
+        # Whole microseconds in SQL (the stored text is 'YYYY-MM-DD HH:MM:SS.ffffff'): the same
+        # exact values as Python's timedelta, without parsing every datetime in Python.
+        def micros(column: Any) -> Any:
+            seconds = func.cast(func.strftime("%s", column), Integer)
+            return seconds * 1_000_000 + func.cast(func.substr(column, 21, 6), Integer)
+
+        start = micros(Handoff.requested_at)
+        spans = _handoffs(q, micros(Handoff.claimed_at) - start, micros(first_reply) - start)
+        rows = session.execute(spans).all()
+        handed = len(rows)
+        waits = [c / 1_000_000 for c, _ in rows if c is not None]
+        replies = [f / 1_000_000 for _, f in rows if f is not None]
+    else:
+        found = session.execute(_handoffs(q, Handoff.requested_at, Handoff.claimed_at, first_reply)).all()
+        handed = len(found)
+        waits = [(c - r).total_seconds() for r, c, _ in found if c is not None]
+        replies = [(f - r).total_seconds() for r, _, f in found if f is not None]
     summary = {
-        "handoffs": len(rows),
+        "handoffs": handed,
         "claimed": len(waits),
-        "unclaimed": len(rows) - len(waits),
+        "unclaimed": handed - len(waits),
         "wait_p50_s": percentile(waits, 50),
         "wait_p90_s": percentile(waits, 90),
         "first_response_p50_s": percentile(replies, 50),
@@ -129,25 +141,13 @@ def queue_wait(session: Session, q: ReportQuery) -> Figure:
     )
 
 
-def per_hour(session: Session, q: ReportQuery) -> Figure:
+def per_hour(q: ReportQuery, counts: Counts) -> Figure:
     """Counts by local hour of day, plus the average per hour of the whole period."""
-    hour_c = func.extract("hour", Conversation.created_at)
-    conv = _conversation_ids(q).with_only_columns(hour_c, func.count()).group_by(hour_c)
-    hour_m = func.extract("hour", Message.created_at)
-    msg = (
-        select(hour_m, func.count())
-        .where(Message.created_at >= q.start, Message.created_at < q.end)
-        .group_by(hour_m)
-    )
-    if q.channel:
-        msg = msg.join(Conversation, Conversation.id == Message.conversation_id).where(
-            Conversation.channel == q.channel
-        )
     shift = q.utc_offset_hours
     by_hour: dict[int, list[int]] = {h: [0, 0] for h in range(24)}
-    for index, stmt in ((0, conv), (1, msg)):
-        for utc_hour, n in session.execute(stmt).all():
-            by_hour[(int(utc_hour) + shift) % 24][index] += int(n)
+    for (metric, _, utc_hour), n in counts.items():
+        if metric in ("conversations", "messages"):
+            by_hour[(utc_hour + shift) % 24][1 if metric == "messages" else 0] += n
     conversations = sum(v[0] for v in by_hour.values())
     messages = sum(v[1] for v in by_hour.values())
     hours = q.hours
@@ -167,55 +167,39 @@ def per_hour(session: Session, q: ReportQuery) -> Figure:
     )
 
 
-def _turns(q: ReportQuery, *columns: Any) -> Select[Any]:
-    stmt = select(*columns).where(BotTurn.at >= q.start, BotTurn.at < q.end)
-    return stmt.where(BotTurn.channel == q.channel) if q.channel else stmt
-
-
-def intents(session: Session, q: ReportQuery) -> Figure:
-    counts = session.execute(
-        _turns(q, BotTurn.intent, func.count())
-        .where(BotTurn.intent.is_not(None))
-        .group_by(BotTurn.intent)
-        .order_by(func.count().desc(), BotTurn.intent)
-    ).all()
-    total = sum(int(n) for _, n in counts)
-    fallback = sum(int(n) for name, n in counts if name == FALLBACK_INTENT)
+def intents(counts: Counts) -> Figure:
+    by_intent: dict[str, int] = {}
+    for (metric, key, _), n in counts.items():
+        if metric == "intent":
+            by_intent[key] = by_intent.get(key, 0) + n
+    ordered = sorted(by_intent.items(), key=lambda kv: (-kv[1], kv[0]))
+    turns = sum(by_intent.values())
+    fallback = by_intent.get(FALLBACK_INTENT, 0)
     return Figure(
         "intents",
         "热门意图与兜底率",
         f"Bot turns in the period by the intent Rasa recognised (top {TOP_INTENTS}); "
         f"fallback rate = {FALLBACK_INTENT} turns over turns with an intent.",
         ("intent", "turns", "share"),
-        [(name, int(n), rate(int(n), total)) for name, n in counts[:TOP_INTENTS]],
-        {"turns": total, "fallback": fallback, "fallback_rate": rate(fallback, total)},
+        [(name, n, rate(n, turns)) for name, n in ordered[:TOP_INTENTS]],
+        {"turns": turns, "fallback": fallback, "fallback_rate": rate(fallback, turns)},
     )
 
 
-def kb_answers(session: Session, q: ReportQuery) -> Figure:
-    total, kb = session.execute(
-        _turns(q, func.count(), func.coalesce(func.sum(case((BotTurn.kb_answer.is_(True), 1), else_=0)), 0))
-    ).one()
-    previous = func.lag(BotTurn.kb_answer).over(partition_by=BotTurn.conversation_id, order_by=BotTurn.id)
-    turns = _turns(q, BotTurn.intent.label("intent"), previous.label("after_kb")).subquery()
-    unsolved = int(
-        session.scalar(
-            select(func.count()).where(and_(turns.c.intent == DENY_INTENT, turns.c.after_kb.is_(True)))
-        )
-        or 0
-    )
-    total, kb = int(total), int(kb)
+def kb_answers(counts: Counts) -> Figure:
+    turns, kb, unsolved = (total(counts, m) for m in ("turns", "kb_answers", "not_solved"))
     return Figure(
         "kb_answers",
         "知识库回答率与「没解决」率",
         "KB answer rate = bot turns quoting the knowledge base over all bot turns; 「没解决」 rate = "
-        "turns that deny (the 没解决 button) right after a KB answer, over KB answers.",
+        "deny turns (the 没解决 button) in the period whose previous bot turn in the conversation "
+        "quoted the KB, over KB answers.",
         ("measure", "count", "rate"),
-        [("kb_answer", kb, rate(kb, total)), ("not_solved", unsolved, rate(unsolved, kb))],
+        [("kb_answer", kb, rate(kb, turns)), ("not_solved", unsolved, rate(unsolved, kb))],
         {
-            "turns": total,
+            "turns": turns,
             "kb_answers": kb,
-            "kb_answer_rate": rate(kb, total),
+            "kb_answer_rate": rate(kb, turns),
             "not_solved": unsolved,
             "not_solved_rate": rate(unsolved, kb),
         },

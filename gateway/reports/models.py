@@ -32,3 +32,25 @@ class BotTurn(Base):
     confidence: Mapped[float | None] = mapped_column(Float, default=None)
     # The answer quoted the knowledge base (it carried citations).
     kb_answer: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReportRollup(Base):
+    """One additive count of one closed UTC hour and channel (see ``gateway.reports.rollups``)."""
+
+    __tablename__ = "gateway_report_rollup"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (SQLAlchemy reads it once)
+
+    hour: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class RollupState(Base):
+    """How far the roll-ups reach: every hour before ``rolled_until`` is in ``gateway_report_rollup``."""
+
+    __tablename__ = "gateway_report_rollup_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rolled_until: Mapped[datetime] = mapped_column(UtcDateTime())

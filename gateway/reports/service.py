@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.reports import conversation_figures as conv
+from gateway.reports import rollups
 from gateway.reports import ticket_figures as tick
 from gateway.reports.query import ReportQuery, parse_query
 from gateway.reports.settings import ReportsSettings
@@ -54,28 +55,42 @@ class Reports:
             default_days=self.settings.default_days,
         )
 
-    def _compute(self, session: Session, name: str, q: ReportQuery) -> Figure:
+    def _compute(self, session: Session, names: tuple[str, ...], q: ReportQuery) -> list[Figure]:
         at_risk = timedelta(hours=self.settings.sla_at_risk_hours)
+        counted: list[rollups.Counts] = []
+
+        def counts() -> rollups.Counts:  # once per request, for the figures that need them
+            if not counted:
+                counted.append(rollups.counts(session, q.start, q.end, q.channel))
+            return counted[0]
+
         figures: dict[str, Callable[[], Figure]] = {
-            "containment": lambda: conv.containment(session, q),
-            "handoffs": lambda: conv.handoffs_by_reason(session, q),
+            "containment": lambda: conv.containment(session, q, counts()),
+            "handoffs": lambda: conv.handoffs_by_reason(session, q, counts()),
             "queue_wait": lambda: conv.queue_wait(session, q),
-            "per_hour": lambda: conv.per_hour(session, q),
-            "intents": lambda: conv.intents(session, q),
-            "kb_answers": lambda: conv.kb_answers(session, q),
+            "per_hour": lambda: conv.per_hour(q, counts()),
+            "intents": lambda: conv.intents(counts()),
+            "kb_answers": lambda: conv.kb_answers(counts()),
             "tickets": lambda: tick.tickets_opened(session, q),
             "sla": lambda: tick.sla_by_department(session, q, at_risk),
             "csat": lambda: tick.csat(session, q),
             "incidents": lambda: tick.incidents_by_district(session, q),
         }
-        if name not in figures:
-            raise UnknownFigure(name)
-        return figures[name]()
+        unknown = [n for n in names if n not in figures]
+        if unknown:
+            raise UnknownFigure(unknown[0])
+        return [figures[name]() for name in names]
+
+    def refresh_rollups(self) -> None:
+        """Roll up the hours closed since the last call (the gateway's background job calls this)."""
+        rollups.refresh_quietly(self._sessions, self._clock())
+
+    def _read(self, names: tuple[str, ...], q: ReportQuery) -> list[Figure]:
+        with self._sessions() as session:
+            return self._compute(session, names, q)
 
     def figure(self, name: str, q: ReportQuery) -> Figure:
-        with self._sessions() as session:
-            return self._compute(session, name, q)
+        return self._read((name,), q)[0]
 
     def all(self, q: ReportQuery) -> list[Figure]:
-        with self._sessions() as session:
-            return [self._compute(session, name, q) for name in FIGURE_NAMES]
+        return self._read(FIGURE_NAMES, q)

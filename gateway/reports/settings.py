@@ -18,3 +18,9 @@ class ReportsSettings(BaseSettings):
         default=4.0, gt=0, description="An open ticket due within this many hours counts as SLA at risk."
     )
     default_days: int = Field(default=7, ge=1, le=366, description="Days shown when no period is chosen.")
+    rollup_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often the gateway rolls up the report hours that closed (seconds); "
+        "hours not rolled up yet are counted from the stored events.",
+    )

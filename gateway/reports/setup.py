@@ -21,8 +21,16 @@ def _float(value: object) -> float | None:
 
 
 async def start(app: FastAPI) -> None:
-    app.state.reports = Reports(app.state.session_factory, ReportsSettings())
+    settings = ReportsSettings()
+    reports = app.state.reports = Reports(app.state.session_factory, settings)
     turns = TurnLog(app.state.session_factory)
+
+    async def roll_up() -> None:
+        while True:
+            await anyio.to_thread.run_sync(reports.refresh_rollups)
+            await anyio.sleep(settings.rollup_interval_seconds)
+
+    app.state.jobs.spawn("report_rollups", roll_up)
 
     async def record(conv: ConversationInfo, reply: BotReply) -> None:
         nlu = reply.nlu or {}

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.reports.query import ReportQuery, rate
@@ -71,25 +71,25 @@ def sla_by_department(session: Session, q: ReportQuery, at_risk_within: timedelt
     met: resolved (or closed) in time; at risk: still open, not breached, due within
     ``at_risk_within``; on track: the other open ones. Cancelled tickets are not judged.
     """
-    rows = session.execute(
-        _tickets(
-            q, Ticket.department, Ticket.status, Ticket.overdue, Ticket.due_at, Ticket.resolved_at
-        ).where(Ticket.status != Status.CANCELLED.value)
+    open_codes = [s.value for s in OPEN_STATUSES]
+    late = and_(Ticket.resolved_at.is_not(None), Ticket.resolved_at > Ticket.due_at)
+    due_soon = and_(Ticket.status != Status.WAITING_CUSTOMER.value, Ticket.due_at <= q.now + at_risk_within)
+    verdict = case(
+        (or_(Ticket.overdue.is_(True), late), "breached"),
+        (Ticket.status.not_in(open_codes), "met"),
+        (due_soon, "at_risk"),  # includes past due but not yet flagged by the overdue pass
+        else_="on_track",
+    )
+    counted = session.execute(
+        _tickets(q, Ticket.department, verdict, func.count())
+        .where(Ticket.status != Status.CANCELLED.value)
+        .group_by(Ticket.department, verdict)
     ).all()
-    open_codes = {s.value for s in OPEN_STATUSES}
     counts: dict[str, dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(("met", "breached", "at_risk", "on_track"), 0)
     )
-    for department, status, overdue, due_at, resolved_at in rows:
-        if overdue or (resolved_at is not None and resolved_at > due_at):
-            verdict = "breached"
-        elif status not in open_codes:
-            verdict = "met"
-        elif status != Status.WAITING_CUSTOMER.value and due_at - q.now <= at_risk_within:
-            verdict = "at_risk"  # includes past due but not yet flagged by the overdue pass
-        else:
-            verdict = "on_track"
-        counts[department][verdict] += 1
+    for department, judged, n in counted:
+        counts[department][judged] += int(n)
     table = [
         (
             d,

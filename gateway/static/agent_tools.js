@@ -272,6 +272,13 @@
     api("GET", "/api/agent/availability").then(function (res) {
       if (!res.ok) return;
       var list = $("availability");
+      // A capacity the supervisor is typing survives the live refresh (agents come and go meanwhile).
+      var typing = {};
+      Array.prototype.forEach.call(list.querySelectorAll("input.capacity"), function (i) {
+        if (i.value !== i.dataset.saved) typing[i.closest("li").dataset.user] = i.value;
+      });
+      var focused = document.activeElement && document.activeElement.classList.contains("capacity") ?
+        document.activeElement.closest("li").dataset.user : null;
       clear(list);
       res.data.items.forEach(function (a) {
         var li = el("li", "avail status-" + a.status);
@@ -280,9 +287,12 @@
         li.appendChild(el("span", "name", a.display_name));
         li.appendChild(el("span", "state", STATUS[a.status] || a.status));
         li.appendChild(el("span", "load", "接待 " + a.holding + "/" + a.capacity));
+        var cap = null;
         if (supervises()) {
-          var cap = el("input", "capacity");
+          cap = el("input", "capacity");
           cap.type = "number"; cap.min = 0; cap.max = 50; cap.value = a.capacity;
+          cap.dataset.saved = String(a.capacity);
+          if (typing[a.username] !== undefined) cap.value = typing[a.username];
           cap.setAttribute("aria-label", a.display_name + " 接待上限");
           li.appendChild(cap);
           li.appendChild(button("small", "设置", function () {
@@ -292,6 +302,7 @@
         }
         if (t.me && a.username === t.me.username && a.status !== "offline") $("my-status").value = a.status;
         list.appendChild(li);
+        if (focused === a.username && cap) cap.focus();
       });
     });
   }
@@ -449,6 +460,7 @@
     if (data.type === "note" && t.conv && data.conversation_id === t.conv.conversation_id) loadNotes();
     if (data.type === "labels") {
       loadLabels();
+      ["queue", "mine", "all"].forEach(decorateList);  // the chips on the lists follow the change
       if (t.filter) setFilter(t.filter);
       if (t.conv && data.id === t.conv.conversation_id) loadConvLabels();
     }

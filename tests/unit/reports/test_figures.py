@@ -11,14 +11,18 @@ from kefu.db import make_engine, make_session_factory, upgrade_database
 from tests.unit.reports import history
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    """One database for the module: the figures only read it."""
+@pytest.fixture(scope="module", params=["raw", "rolled_up"])
+def reports(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Reports:
+    """One database per path: every figure from the stored events alone, and again once the
+    hourly roll-ups cover the history (the gateway's job); the numbers must not change."""
     database_url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'kefu.db'}"
     upgrade_database(database_url)
     factory: sessionmaker[Session] = make_session_factory(make_engine(database_url))
     history.build(factory)
-    return Reports(factory, clock=lambda: history.NOW)
+    reports = Reports(factory, clock=lambda: history.NOW)
+    if request.param == "rolled_up":
+        reports.refresh_rollups()
+    return reports
 
 
 def figure(reports: Reports, name: str, channel: str | None = None) -> Figure:
