@@ -81,8 +81,8 @@ def cluster() -> Iterator[tuple[Supervisor, CommonSettings, dict[str, Measure]]]
         with _running(supervisor):
             measures = _service_cpu(supervisor)
             port = database_url.rsplit(":", 1)[1].split("/")[0]
-            postgres = find_pids("postgres", f"port={port}") or find_pids("postgres", port)
-            redis = find_pids("redis-server", redis_url.rsplit(":", 1)[1].split("/")[0])
+            postgres = find_pids("postgres", f"-p {port} ")  # the postmaster; backends are its children
+            redis = find_pids("redis-server", ":" + redis_url.rsplit(":", 1)[1].split("/")[0])
             measures["postgresql"] = lambda: sum(tree_cpu_seconds(p) for p in postgres)
             measures["redis"] = lambda: sum(tree_cpu_seconds(p) for p in redis)
             yield supervisor, settings, measures
