@@ -107,11 +107,17 @@ class LinearIntentModel:
         )
         clf = LogisticRegression(C=c, max_iter=max_iter, class_weight="balanced" if balanced else None)
         clf.fit(hstack([csr_matrix(vectors.astype(np.float32)), grams]).tocsr(), list(intents))
+        coef, intercept = clf.coef_, clf.intercept_
+        if coef.shape[0] == 1:  # two intents: sklearn keeps one logit z; softmax([-z/2, z/2]) = sigmoid(z)
+            coef, intercept = (
+                np.vstack([-coef / 2, coef / 2]),
+                np.concatenate([-intercept / 2, intercept / 2]),
+            )
         return cls(
             [str(i) for i in clf.classes_],
             tfidf,
-            clf.coef_.astype(np.float32),
-            clf.intercept_.astype(np.float32),
+            coef.astype(np.float32),
+            intercept.astype(np.float32),
             char_weight,
         )
 

@@ -2,7 +2,8 @@
 
 The component is trained on messages carrying dense sentence features (as the M3EFeaturizer leaves
 them), persisted, loaded back from the model storage, and run on a message DIET has already ranked:
-the blended ranking (dense + regex sentence features + n-grams) must replace DIET's, and a message without dense features keeps DIET's answer.
+the blended ranking (dense + regex sentence features + n-grams) must replace DIET's, and a
+message without dense features keeps DIET's answer.
 No live stack: a subprocess of .venv-rasa/bin/python (the Rasa venv has no pytest).
 """
 
@@ -32,7 +33,8 @@ def featurized(text, intent=None):
     m.add_features(Features(np.ones((1, 8)) if intent is None else rng.normal(size=(1, 8)),
                             "sentence", "text", "M3EFeaturizer"))
     # A regex hit as the RegexFeaturizer (alias regex_features) leaves it: sparse, one column.
-    m.add_features(Features(coo_matrix([[1.0 if "扣" in text else 0.0]]), "sentence", "text", "regex_features"))
+    hit = coo_matrix([[1.0 if "扣" in text else 0.0]])
+    m.add_features(Features(hit, "sentence", "text", "regex_features"))
     return m
 
 data = [("宽带断网了", "report_fault"), ("家里宽带又断了", "report_fault"), ("网断了上不了", "report_fault"),

@@ -58,3 +58,11 @@ def test_blend_mixes_both_rankings_and_counts_an_unranked_intent_as_zero():
 
 def test_blend_without_a_diet_ranking_is_the_linear_ranking():
     assert blend({"greet": 0.2, "thank": 0.8}, None, 0.7) == [("thank", 0.8), ("greet", 0.2)]
+
+
+def test_two_intents_give_two_probabilities_like_sklearns():
+    texts, intents = TEXTS[:6], INTENTS[:6]
+    model = LinearIntentModel.fit(vectors(texts), texts, intents, c=30.0)
+    probs = model.predict_proba(vectors(["又扣我钱"]), ["又扣我钱"])
+    assert probs.shape == (1, 2)
+    assert model.intents[int(probs[0].argmax())] == "complain"
