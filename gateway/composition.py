@@ -21,7 +21,7 @@ from gateway.agents.desk import AgentDesk
 from gateway.background import BackgroundJobs
 from gateway.conversation_owner import ConversationOwner
 from gateway.conversations import ConversationStore
-from gateway.hub import Hub
+from gateway.coordination import wiring
 from gateway.human_queue import HumanQueue
 from gateway.metrics import timed_index_load
 from gateway.rasa_client import RasaClient
@@ -46,8 +46,9 @@ async def compose(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None
         channel_secret=settings.rasa_channel_secret.get_secret_value(),
         timeout=settings.rasa_timeout_seconds,
     )
-    hub = Hub()
-    owner = ConversationOwner(store, hub)
+    coordination = wiring.build(settings, store)
+    hub = coordination.hub
+    owner = ConversationOwner(store, hub, state_locks=coordination.locks("state"))
     state.session_factory, state.store, state.rasa, state.hub = session_factory, store, rasa, hub
     state.knowledge_base = None
     if settings.load_knowledge_base:
@@ -66,7 +67,11 @@ async def compose(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None
         avg_handle_minutes=settings.queue_avg_handle_minutes,
     )
     router = ConversationRouter(
-        owner, rasa, human_queue, rate_ticket=functools.partial(tickets_setup.rate_from_form, ticket_service)
+        owner,
+        rasa,
+        human_queue,
+        rate_ticket=functools.partial(tickets_setup.rate_from_form, ticket_service),
+        locks=coordination.locks("message"),
     )
     state.router = router
     state.agent_directory, state.audit_log = staff.directory, staff.audit
@@ -76,12 +81,14 @@ async def compose(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None
     )
 
     state.jobs = jobs = BackgroundJobs()
+    for name, job in coordination.jobs.items():  # the Redis hub's publisher and listener
+        jobs.spawn(name, job)
     jobs.spawn("rasa_backlog", router.run_backlog)
     if settings.load_knowledge_base:
         jobs.spawn("index_watcher", lambda: _reload_knowledge_base(app))
     jobs.spawn("overdue_tickets", tickets_setup.overdue_job(ticket_service))
     jobs.spawn("agent_housekeeping", console_setup.housekeeping_job(staff.directory))
-    channels_setup.start(state.channels, store, hub, jobs)
+    channels_setup.start(state.channels, store, coordination, jobs)
     # The agents' tools (auto-assignment), the reports' bot-turn log and the metrics build on the above.
     for extension in (agent_tools_setup, reports_setup, metrics_setup):
         await extension.start(app)
@@ -89,6 +96,7 @@ async def compose(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None
         yield
     finally:
         await jobs.stop()
+        await coordination.aclose()
         await rasa.aclose()
         engine.dispose()
 

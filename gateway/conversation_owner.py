@@ -18,11 +18,12 @@ from typing import Any
 import anyio
 
 from gateway.conversations import ConversationInfo, ConversationStore, OutgoingMessage, StoredMessage
-from gateway.hub import CONSOLE_TOPIC, Hub, conversation_topic
+from gateway.coordination import ConversationLocks, EventHub
+from gateway.hub import CONSOLE_TOPIC, conversation_topic
 from gateway.keyed_locks import KeyedLocks
 
 
-def publish_message(hub: Hub, conversation_id: str, message: StoredMessage) -> None:
+def publish_message(hub: EventHub, conversation_id: str, message: StoredMessage) -> None:
     """Announce a stored message to the conversation's and the console's subscribers."""
     event = {"type": "message", "conversation_id": conversation_id, "message": message.to_dict()}
     hub.publish(conversation_topic(conversation_id), event)
@@ -30,11 +31,13 @@ def publish_message(hub: Hub, conversation_id: str, message: StoredMessage) -> N
 
 
 class ConversationOwner:
-    def __init__(self, store: ConversationStore, hub: Hub) -> None:
+    def __init__(
+        self, store: ConversationStore, hub: EventHub, *, state_locks: ConversationLocks | None = None
+    ) -> None:
         self.store = store
         self.hub = hub
-        # Locks exist only while held or awaited (memory follows the active conversations).
-        self._state_locks = KeyedLocks()
+        # In memory: locks exist only while held or awaited; in a cluster, shared by every gateway.
+        self._state_locks = state_locks or KeyedLocks()
 
     async def store_message(
         self, conversation_id: str, message: OutgoingMessage, *, client_msg_id: str | None = None

@@ -232,6 +232,12 @@ class ConversationStore:
                 .values(delivered_seq=seq)
             )
 
+    def delivered_seq(self, conversation_id: str) -> int:
+        """The highest seq the channel platform has of this conversation (0: none, or no such one)."""
+        with session_scope(self._sessions) as session:
+            seq = session.scalar(select(Conversation.delivered_seq).where(Conversation.id == conversation_id))
+            return int(seq or 0)
+
     def undelivered(self, channels: tuple[str, ...], since: datetime) -> list[tuple[ConversationInfo, int]]:
         """Channel conversations active since ``since`` with messages above their delivered seq."""
         with session_scope(self._sessions) as session:

@@ -38,6 +38,11 @@ class Hub:
                 self._overflowed.add(id(queue))
                 self.dropped += 1
 
+    def mark_overflow(self, topic: str) -> None:
+        """Tell every subscriber of ``topic`` to resync (events may have been lost upstream)."""
+        for queue in self._subscribers.get(topic, ()):
+            self._overflowed.add(id(queue))
+
     def take_overflow(self, queue: asyncio.Queue[dict[str, Any]]) -> bool:
         """Whether ``queue`` lost events since the last call (and forget that it did)."""
         if id(queue) in self._overflowed:

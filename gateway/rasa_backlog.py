@@ -18,10 +18,11 @@ import anyio
 
 from gateway.conversation_owner import ConversationOwner
 from gateway.conversations import ConversationInfo, OutgoingMessage, StoredMessage
+from gateway.coordination import ConversationLocks
 from gateway.human_queue import HumanQueue
-from gateway.keyed_locks import KeyedLocks
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from gateway.rasa_reply import BotReply, translate_rasa_messages
+from kefu.message_metadata import with_message_id
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class BacklogAnswering:
     rasa: RasaClient
     human_queue: HumanQueue
     clock: Callable[[], datetime]
-    _locks: KeyedLocks
+    _locks: ConversationLocks
     _backlog: dict[str, list[tuple[StoredMessage, dict[str, Any] | None]]]
     reply_listeners: list[ReplyListener]
 
@@ -128,7 +129,7 @@ class BacklogAnswering:
         while pending:
             customer, metadata = pending[0]
             try:
-                raw = await self.rasa.send(conv.id, customer.text, metadata)
+                raw = await self.rasa.send(conv.id, customer.text, with_message_id(metadata, customer.seq))
             except RasaUnavailable as exc:
                 if not exc.received:
                     return False

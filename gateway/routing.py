@@ -34,6 +34,7 @@ import anyio
 from gateway.agents.policy import escalation_note
 from gateway.conversation_owner import ConversationOwner
 from gateway.conversations import ConversationInfo, OutgoingMessage, StoredMessage
+from gateway.coordination import ConversationLocks
 from gateway.human_queue import HumanQueue
 from gateway.keyed_locks import KeyedLocks
 from gateway.payload_labels import RATE_PAYLOAD_RE, is_payload, payload_label
@@ -49,6 +50,7 @@ from gateway.rasa_backlog import (
 )
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from gateway.rasa_reply import translate_rasa_messages
+from kefu.message_metadata import with_message_id
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class ConversationRouter(BacklogAnswering):
         *,
         rate_ticket: TicketRater | None = None,
         reply_listeners: Sequence[ReplyListener] = (),
+        locks: ConversationLocks | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.owner = owner
@@ -76,8 +79,8 @@ class ConversationRouter(BacklogAnswering):
         self.rate_ticket = rate_ticket  # None: ratings are not recorded (no ticket service)
         self.reply_listeners = list(reply_listeners)  # the reports' bot turns, metrics
         self.clock = clock
-        # Locks exist only while held or awaited (memory follows the active conversations).
-        self._locks = KeyedLocks()
+        # In memory: locks exist only while held or awaited; in a cluster, shared by every gateway.
+        self._locks = locks or KeyedLocks()
         # Messages Rasa never received (it was down), per conversation, oldest first.
         self._backlog: dict[str, list[tuple[StoredMessage, dict[str, Any] | None]]] = {}
 
@@ -167,7 +170,7 @@ class ConversationRouter(BacklogAnswering):
     ) -> RouteResult:
         risk = escalation_note(text)
         try:
-            raw = await self.rasa.send(conv.id, text, metadata)
+            raw = await self.rasa.send(conv.id, text, with_message_id(metadata, customer.seq))
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for conversation %s: %s", conv.id[:8], exc)
             if risk or HUMAN_REQUEST_RE.search(text):

@@ -25,6 +25,27 @@ class GatewaySettings(CommonSettings):
         description="Rasa replicas of a cluster (JSON list); each conversation is pinned to one by "
         "consistent hashing and moves to the next only when it is down. Empty: KEFU_RASA_URL alone.",
     )
+    redis_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="Redis shared by the gateways of a cluster (hub, per-conversation locks, channel "
+        "sender), redis://:password@host:port/db; empty: one gateway, all in memory.",
+    )
+    gateway_id: str = Field(
+        default="",
+        description="This gateway's name in a cluster (logs, Redis leases); empty: host:pid:random.",
+    )
+    coordination_lease_seconds: float = Field(
+        default=15.0,
+        gt=1,
+        description="Lease of a conversation's Redis lock; a gateway that dies holding it blocks the "
+        "conversation at most this long.",
+    )
+    delivery_lease_seconds: float = Field(
+        default=30.0,
+        gt=1,
+        description="Lease of a conversation's Telegram/WeChat sender in a cluster; another gateway takes "
+        "over the deliveries after it runs out.",
+    )
     action_timeout_seconds: float = Field(
         default=6.0,
         description="How long Rasa waits for a custom action (bot.rasa_server); below the Rasa timeout.",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.conversation_owner import publish_message
 from gateway.conversations import ConversationInfo, ConversationStore, OutgoingMessage
-from gateway.hub import Hub
+from gateway.coordination import EventHub
 from tickets import InvalidRating, NotTicketOwner, TicketNotFound, TicketService, TicketView, run_overdue_loop
 from tickets.settings import get_ticket_settings
 
@@ -27,7 +27,7 @@ def install(app: FastAPI) -> None:
         app.state.api_token = get_ticket_settings().api_token
 
 
-def start(session_factory: sessionmaker[Session], hub: Hub, store: ConversationStore) -> TicketService:
+def start(session_factory: sessionmaker[Session], hub: EventHub, store: ConversationStore) -> TicketService:
     """In the lifespan: the ticket service, whose resolved tickets ask for a rating in their chat."""
     settings = get_ticket_settings()
     loop = asyncio.get_running_loop()

@@ -40,7 +40,7 @@ class ProcessRunner:
         process = subprocess.Popen(
             service.argv,
             cwd=REPO_ROOT,
-            env=self.env,
+            env={**self.env, **service.env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the services in order

@@ -30,6 +30,7 @@ class Service:
     # Health answers that count as "up" (the gateway's /healthz is 503 until the others are up).
     healthy_codes: tuple[int, ...] = (200,)
     startup_timeout: float = 600.0  # Rasa loads its model in ~1 min, several on a busy 2-core machine
+    env: dict[str, str] = field(default_factory=dict)  # on top of the shared one (a cluster's replicas)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property

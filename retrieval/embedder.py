@@ -49,6 +49,10 @@ class SentenceTransformerEmbedder:
 
         torch.set_num_threads(1)
         self.name = model + (" (int8)" if quantize else "")
+        # Dynamic int8 takes its activation scale from the whole batch (padding included), so a text
+        # embedded among others drifts up to cosine 0.986 from the same text alone: a rebuilt index
+        # moved gate decisions. Quantized, every text is encoded alone, as a query is.
+        self._batch_size = 1 if quantize else 32
         self._model = SentenceTransformer(resolve_model(model), device="cpu")
         if quantize:
             _quantize(self._model)
@@ -60,7 +64,11 @@ class SentenceTransformerEmbedder:
 
     def embed(self, texts: list[str], *, progress: bool = False) -> Vectors:
         vecs = self._model.encode(
-            texts, batch_size=32, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
+            texts,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
         )
         return np.asarray(vecs, dtype=np.float32)
 

@@ -32,7 +32,7 @@ def hit_test(kb: KnowledgeBase, query: str, k: int = 10) -> dict[str, Any]:
                 "fused": round(fused, 4),
             }
         )
-    question_cos, passage_cos = kb.gate_scores(query)
+    scores = kb.gate_scores(query)
     answer = kb.answer(query) if response.confident else None
     s = kb.settings
     return {
@@ -41,10 +41,12 @@ def hit_test(kb: KnowledgeBase, query: str, k: int = 10) -> dict[str, Any]:
         "passages": passages,
         "gate": {
             "would_answer": response.confident,
-            "question_cosine": round(question_cos, 4),
-            "passage_cosine": round(passage_cos, 4),
+            "question_cosine": round(scores.question_cos, 4),
+            "passage_cosine": round(scores.passage_cos, 4),
+            "names_domain_term": scores.domain,
             "question_threshold": s.question_threshold,
             "strong_threshold": s.strong_threshold,
+            "domain_threshold": s.domain_threshold,
         },
         "answer": answer.text if answer else None,
         "citations": answer.citations if answer else [],

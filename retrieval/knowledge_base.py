@@ -8,12 +8,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from retrieval.answer_selection import AnswerSelector, answer_quote
 from retrieval.chunking import Chunk
 from retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from retrieval.fusion import rrf, weighted
+from retrieval.gate import GateScores, gate_scores, passes
 from retrieval.index_store import MANIFEST, load_chunks, read_manifest
 from retrieval.keyword_index import KeywordIndex
 from retrieval.results import Hit, KbAnswer, SearchResponse, Trace, brief_quote
@@ -55,6 +57,15 @@ def _load(index_dir: Path) -> _Loaded:
         _section_chunks(chunks),
         any(c.kind == "question" for c in chunks),
     )
+
+
+def _stored_vectors(index: faiss.Index) -> np.ndarray:
+    """Every chunk's vector read back from FAISS once per load (answer selection scores each
+    candidate passage against the question; the top-k dense hits are mostly typical questions)."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.make_direct_map()
+    return np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
 
 
 def _section_chunks(chunks: list[Chunk]) -> dict[str, int]:
@@ -137,7 +148,13 @@ class KnowledgeBase:
     def _with_selector(self, state: _Loaded) -> None:
         questions = AnswerSelector.faq_questions(state.chunks)
         vectors = self.embedder.embed(questions) if questions else np.zeros((0, 1), dtype=np.float32)
-        state.selector = AnswerSelector(state.chunks, vectors)
+        bm25 = state.bm25
+        state.selector = AnswerSelector(
+            state.chunks,
+            vectors,
+            _stored_vectors(state.dense.index),
+            lambda question, ids: bm25.scores(normalize_query(question), ids),
+        )
 
     def _rank(self, query: str, mode: str, k: int | None) -> Trace:
         """The ranking and the raw candidates (which the gate and answer selection read)."""
@@ -212,41 +229,26 @@ class KnowledgeBase:
         ]
         return SearchResponse(query, hits, bool(hits) and self._confident(query, dense))
 
-    def gate_scores(self, query: str) -> tuple[float, float]:
-        """(best cosine to a typical question, best cosine to a passage): what the gate compares."""
-        dense, chunks = self._rank(query, "hybrid", 3).dense, self._state.chunks
-        q = max((c for i, c in dense if chunks[i].kind == "question"), default=0.0)
-        return q, max((c for i, c in dense if chunks[i].kind != "question"), default=0.0)
+    def gate_scores(self, query: str) -> GateScores:
+        """What the gate compares (hit testing and scripts/kb_gate_curve.py)."""
+        return gate_scores(query, self._rank(query, "hybrid", 3).dense, self._state.chunks)
 
     def _confident(self, query: str, dense: list[tuple[int, float]]) -> bool:
-        """Calibrated on the eval sets against off-topic questions (天气, 写诗, 股票…).
-
-        m3e cosines run high even off-topic, so a passage must be very close, or the question
-        must be close to a typical question of a section. Without typical questions (an
-        operator's own documents only) a passage that is close enough also needs keyword overlap.
-        """
-        s, chunks = self.settings, self._state.chunks
-        question_cos = max((c for i, c in dense if chunks[i].kind == "question"), default=0.0)
-        passage_cos = max((c for i, c in dense if chunks[i].kind != "question"), default=0.0)
-        if question_cos >= s.question_threshold or passage_cos >= s.strong_threshold:
-            return True
-        if self._state.has_questions:
-            return False
-        sparse = self._state.bm25.search(normalize_query(query), 1)
-        return passage_cos >= s.threshold and bool(sparse) and sparse[0][1] >= s.bm25_min
+        state = self._state
+        return passes(
+            gate_scores(query, dense, state.chunks), self.settings, state.has_questions, state.bm25, query
+        )
 
     def answer(self, query: str) -> KbAnswer | None:
         """A short reply quoting the passage that answers the question, or None when not confident."""
-        trace = self._rank(query, "hybrid", 3)
+        trace = self._rank(query, "hybrid", self.settings.answer_sections)
         resp = self._response(query, trace)
         if not resp.confident:
             return None
         best = resp.hits[0]
         selector, chunks = self._state.selector, self._state.chunks
         if selector is not None and trace.query_vector is not None:
-            i = selector.select(
-                query, np.asarray(trace.query_vector), trace.sections, dict(trace.dense), dict(trace.sparse)
-            )
+            i = selector.select(query, np.asarray(trace.query_vector), trace.sections)
             if i is not None:
                 c = chunks[i]
                 best = Hit(c.section, c.title, c.text, best.score, Path(c.doc).name, c.chunk_id, c.doc)

@@ -53,7 +53,7 @@ class RetrievalSettings(BaseSettings):
         0.8, description="Score multiplier of typical questions (knowledge_base/questions/)."
     )
     question_threshold: float = Field(
-        0.84,
+        0.83,
         description="Dense cosine to a typical question that makes an answer confident (docs/kb_gate.md).",
     )
     threshold: float = Field(
@@ -61,7 +61,15 @@ class RetrievalSettings(BaseSettings):
     )
     bm25_min: float = Field(3.0, description="Min BM25 score of the best keyword hit to answer confidently.")
     strong_threshold: float = Field(
-        0.78, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
+        0.80, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
+    )
+    domain_threshold: float = Field(
+        0.74,
+        description="Dense cosine (question or passage) that is enough when the question names a term of "
+        "the telecom dictionary (docs/kb_gate.md).",
+    )
+    answer_sections: int = Field(
+        5, ge=1, description="Top sections whose passages answer selection ranks for a reply."
     )
     index_type: Literal["auto", "flat", "hnsw", "ivf"] = Field("auto", description="FAISS index kind.")
     top_k: int = Field(5, description="Default number of hits.")
@@ -72,7 +80,7 @@ class RetrievalSettings(BaseSettings):
     def index_fingerprint(self) -> dict[str, object]:
         """Settings that change what is built (a change triggers a rebuild)."""
         return {
-            "format": 3,
+            "format": 4,  # 4: quantized texts embedded one per pass (retrieval/embedder.py)
             "model": self.model,
             "quantize": self.quantize,
             "index_type": self.index_type,

@@ -10,6 +10,12 @@ Nothing here trusts the hub to be lossless: a gap in a conversation's seqs is fi
 the database, a hub overflow or a database error triggers the same catch-up as a restart,
 and a database error on one event is logged, never fatal to the loop. What it remembers per
 conversation is size-bounded (LRU), so memory stays flat however many conversations pass.
+
+In a cluster every gateway hears every message; a conversation's deliveries have one sender, the
+gateway holding its lease (:class:`gateway.coordination.DeliveryOwnership`). A gateway that takes
+the lease over starts from the delivered seq in the database, and a periodic sweep finds the
+conversations whose sender died. Which messages went out in a WeChat passive reply is kept with
+the ownership (in Redis for a cluster), since the webhook may have reached another gateway.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from gateway.channels.render import message_text
 from gateway.channels.telegram import ChannelSendError, TelegramClient
 from gateway.channels.wechat import WechatClient
 from gateway.conversations import ConversationInfo, ConversationNotFound, ConversationStore
-from gateway.hub import CONSOLE_TOPIC, Hub
+from gateway.coordination import ConversationLocks, DeliveryOwnership, EventHub, LocalOwnership
+from gateway.hub import CONSOLE_TOPIC
 from gateway.keyed_locks import KeyedLocks
 
 log = logging.getLogger(__name__)
@@ -43,12 +50,15 @@ class OutboundDispatcher:
     def __init__(
         self,
         store: ConversationStore,
-        hub: Hub,
+        hub: EventHub,
         *,
         telegram: TelegramClient | None,
         wechat: WechatClient | None,
         max_attempts: int = 5,
         backoff_seconds: float = 0.5,
+        turn_locks: ConversationLocks | None = None,
+        ownership: DeliveryOwnership | None = None,
+        sweep_seconds: float | None = None,
     ) -> None:
         self.store = store
         self.hub = hub
@@ -58,8 +68,9 @@ class OutboundDispatcher:
         self.backoff_seconds = backoff_seconds
         # Old entries may be forgotten: what they guard was delivered and recorded long ago.
         self._sent: LruSet[tuple[str, int]] = LruSet(REMEMBERED_MESSAGES)
-        self._passive: LruSet[tuple[str, int]] = LruSet(REMEMBERED_MESSAGES)
-        self._turns = KeyedLocks()
+        self._turns = turn_locks or KeyedLocks()
+        self.ownership = ownership or LocalOwnership()
+        self.sweep_seconds = sweep_seconds  # None: one gateway, no sender can die but this one
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._channels: LruDict[str, ConversationInfo] = LruDict(REMEMBERED_CONVERSATIONS)
         self._seen: LruDict[str, int] = LruDict(REMEMBERED_CONVERSATIONS)  # highest seq enqueued
@@ -72,22 +83,26 @@ class OutboundDispatcher:
         async with self._turns.hold(conversation_id):
             yield
 
-    def mark_passive(self, conversation_id: str, seqs: list[int]) -> None:
+    async def mark_passive(self, conversation_id: str, seqs: list[int]) -> None:
         """These messages reached the customer in the passive reply: don't send them again."""
-        for seq in seqs:
-            self._passive.add((conversation_id, seq))
+        await self.ownership.record_passive(conversation_id, seqs)  # the sender may be another gateway
 
     async def run(self, resend_window: timedelta | None = None) -> None:
         window = resend_window or DEFAULT_CATCH_UP_WINDOW
         async with self.hub.subscribe(CONSOLE_TOPIC) as queue:
             behind = resend_window is not None  # after a (re)start: send what is stored, not delivered
+            loop = asyncio.get_running_loop()
+            next_sweep = loop.time() + (self.sweep_seconds or 0)
             while True:
+                if self.sweep_seconds is not None and loop.time() >= next_sweep:
+                    behind, next_sweep = True, loop.time() + self.sweep_seconds
                 if behind or self.hub.take_overflow(queue):
                     behind = not await self._catch_up(window)
+                wait = 5.0 if behind else self.sweep_seconds
                 try:
-                    event = await asyncio.wait_for(queue.get(), timeout=5.0) if behind else await queue.get()
+                    event = await asyncio.wait_for(queue.get(), timeout=wait) if wait else await queue.get()
                 except TimeoutError:
-                    continue  # retry the catch-up that failed
+                    continue  # retry the catch-up that failed, or sweep
                 if event.get("type") != "message":
                     continue
                 try:
@@ -111,6 +126,8 @@ class OutboundDispatcher:
         if info is None or info.channel not in CHANNELS or not info.channel_user_id:
             return
         seq = int(message["seq"])
+        if not await self._own(info):
+            return
         seen = self._seen.get(conversation_id)
         if seen is not None and seq > seen + 1:
             missed = await anyio.to_thread.run_sync(self.store.messages_after, conversation_id, seen)
@@ -122,6 +139,8 @@ class OutboundDispatcher:
     async def enqueue(self, conversation_id: str, message: dict[str, Any]) -> None:
         info = await self._conversation(conversation_id)
         if info is None or info.channel not in CHANNELS or not info.channel_user_id:
+            return
+        if not await self._own(info):
             return
         seq = int(message["seq"])
         self._seen[conversation_id] = max(seq, self._seen.get(conversation_id) or 0)
@@ -152,6 +171,16 @@ class OutboundDispatcher:
             log.info("re-sending %d undelivered channel message(s) after a restart", count)
         return count
 
+    async def _own(self, info: ConversationInfo) -> bool:
+        """Whether this gateway sends the conversation's deliveries (taking the lease if it is free)."""
+        claim = await self.ownership.claim(info.id)
+        if claim == "other":
+            self._seen.pop(info.id)  # what the sender delivers is not ours to remember
+            return False
+        if claim == "taken":  # the previous sender may have delivered more than this gateway saw
+            self._seen[info.id] = await anyio.to_thread.run_sync(self.store.delivered_seq, info.id)
+        return True
+
     async def drain(self) -> None:
         """Wait for every queued delivery (tests, shutdown)."""
         while self._tails:
@@ -180,8 +209,7 @@ class OutboundDispatcher:
                 pass
         if key in self._sent:
             return
-        if key in self._passive:
-            self._passive.discard(key)
+        if info.channel == "wechat" and await self.ownership.take_passive(*key):
             self._sent.add(key)
             await self._delivered(info.id, key[1])
             return

@@ -1,23 +1,39 @@
-"""Two Rasa replicas on shared stores (PostgreSQL tracker store, Redis lock store) behind one gateway."""
+"""The cluster's live fixtures, each started once per test module (one heavy stack at a time):
+
+- ``rasa_pair``: two Rasa replicas on shared stores (PostgreSQL tracker store, Redis lock store)
+  behind one gateway;
+- ``gateway_cluster``: two gateways on one PostgreSQL database and one Redis behind nginx, as
+  ``python -m kefu.cluster`` starts them, with one Rasa stack serving both (these tests are about
+  the gateways), and a loopback stand-in for the Telegram Bot API.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
 from gateway.rasa_replicas import HashRing
+from kefu.cluster import cluster_services
 from kefu.supervisor import build_services
 from tests.cluster.servers import redis_server
 from tests.conftest import LiveStack, free_port, running_stack, stack_env, stack_settings
-from tests.unit.tickets.postgres import postgres_cluster
+from tests.integration.channel_fixtures import (
+    TELEGRAM_SECRET,
+    TELEGRAM_TOKEN,
+    Recorder,
+    _serve,
+    platform_handler,
+)
+from tests.unit.tickets.postgres import create_database, postgres_cluster
 
 REPLICAS = ("rasa", "rasa-b")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def rasa_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     """The product with two Rasa replicas; the gateway pins each conversation to one of them."""
     with postgres_cluster() as admin_url, redis_server() as redis_url:
@@ -58,3 +74,45 @@ def warm_up(stack: LiveStack, urls: list[str], tries: int = 40) -> None:
             else:
                 raise AssertionError(f"Rasa replica {url} never answered")
             break
+
+
+@dataclass
+class GatewayCluster:
+    stack: LiveStack  # its URL is the balancer's
+    database_url: str
+    telegram: Recorder  # what reached the Telegram Bot API
+
+    def direct(self, name: str) -> LiveStack:
+        """The same stack seen through one gateway, bypassing the balancer (customer tokens shared)."""
+        service = next(s for s in self.stack.supervisor.services if s.name == name)
+        settings = self.stack.settings.model_copy(update={"gateway_port": service.port})
+        return dataclasses.replace(self.stack, settings=settings)
+
+
+@pytest.fixture(scope="module")
+def gateway_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayCluster]:
+    telegram = Recorder()
+    platform, platform_url = _serve(platform_handler, telegram)
+    with postgres_cluster() as admin_url, redis_server() as redis_url:
+        settings = stack_settings(tmp_path_factory.mktemp("gateway-cluster-var"))
+        settings.database_url = create_database(admin_url)
+        ports = [free_port(), free_port()]
+        services, cluster_env = cluster_services(settings, redis_url, gateway_ports=ports, rasa_pairs=1)
+        env = {**stack_env(settings), **cluster_env}
+        env.update(
+            {
+                "KEFU_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+                "KEFU_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+                "KEFU_TELEGRAM_API_BASE": platform_url,
+                # Short leases: a killed gateway's conversations are free again within seconds.
+                "KEFU_COORDINATION_LEASE_SECONDS": "4",
+                "KEFU_DELIVERY_LEASE_SECONDS": "4",
+            }
+        )
+        try:
+            with running_stack(settings, env, services) as stack:
+                stack.supervisor.watch_in_background()  # a killed gateway comes back on its own
+                warm_up(stack, [settings.rasa_url])
+                yield GatewayCluster(stack, settings.database_url, telegram)
+        finally:
+            platform.shutdown()

@@ -7,15 +7,13 @@ each conversation to one replica by consistent hashing (gateway.rasa_replicas).
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import time
 
 import pytest
 
 from gateway.rasa_replicas import HashRing
 from tests.cluster.conftest import REPLICAS
+from tests.cluster.processes import kill, wait_back
 from tests.conftest import LiveStack
 
 pytestmark = pytest.mark.cluster
@@ -34,23 +32,6 @@ def _owner(stack: LiveStack, conversation_id: str) -> str:
     return REPLICAS[urls.index(first)]
 
 
-def _kill(stack: LiveStack, name: str) -> int:
-    service = next(s for s in stack.supervisor.services if s.name == name)
-    assert service.process is not None and service.process.poll() is None, f"{name} not running"
-    before = stack.supervisor.status[name].restarts
-    os.killpg(service.process.pid, signal.SIGKILL)
-    service.process.wait()
-    return before
-
-
-def _wait_back(stack: LiveStack, name: str, restarts_before: int, timeout: float = 600.0) -> None:
-    status = stack.supervisor.status[name]
-    deadline = time.monotonic() + timeout
-    while not (status.restarts > restarts_before and status.state == "running"):
-        assert time.monotonic() < deadline, f"{name} not back: {status.state} {status.detail}"
-        time.sleep(0.5)
-
-
 def test_conversations_are_spread_over_both_replicas(rasa_pair: LiveStack) -> None:
     owners = {_owner(rasa_pair, rasa_pair.new_conversation()) for _ in range(12)}
     assert owners == set(REPLICAS)
@@ -63,7 +44,7 @@ def test_killing_the_replica_of_a_conversation_mid_form_the_form_goes_on(rasa_pa
     assert "联系电话" in first or "手机号" in first, first
 
     owner = _owner(stack, cid)
-    restarts_before = _kill(stack, owner)
+    restarts_before = kill(stack, owner)
 
     # The other replica reads the form's state from the shared tracker store and asks the next slot.
     second = _text(stack.say(cid, "13800138000"))
@@ -71,7 +52,7 @@ def test_killing_the_replica_of_a_conversation_mid_form_the_form_goes_on(rasa_pa
     assert "联系电话" not in second and "抱歉" not in second, second
 
     # When the owner is back the conversation returns to it, state intact.
-    _wait_back(stack, owner, restarts_before)
+    wait_back(stack, owner, restarts_before)
     answers = {"什么故障": "宽带断网了", "哪个区": "海淀区中关村大街1号", "什么时候开始": "今天早上八点"}
     answers |= {"方便的时间": "明天上午", "请确认": "确认"}
     said = second

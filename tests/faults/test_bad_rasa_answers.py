@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from gateway.conversations import OutgoingMessage
 from gateway.main import create_app
 from gateway.routing import ACTION_FAILED_TEXT, RASA_BACKLOG_TEXT, RASA_DOWN_TEXT
+from kefu.message_metadata import GATEWAY_MESSAGE_ID
 from tests.conftest import free_port
 from tests.customer_api import gateway_settings, remember_customer_tokens
 
@@ -32,6 +33,7 @@ class FakeRasa:
     def __init__(self) -> None:
         self.mode = "ok"
         self.received: list[str] = []
+        self.message_ids: list[object] = []  # kefu_message_id of each message received
         self.port = free_port()
         fake = self
 
@@ -51,8 +53,10 @@ class FakeRasa:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                message = json.loads(self.rfile.read(length))["message"]
+                body = json.loads(self.rfile.read(length))
+                message = body["message"]
                 fake.received.append(message)
+                fake.message_ids.append((body.get("metadata") or {}).get(GATEWAY_MESSAGE_ID))
                 if fake.mode == "empty":
                     self._send(200, b"[]")
                 elif fake.mode == "garbage":
@@ -151,8 +155,10 @@ def test_messages_typed_while_rasa_is_down_are_answered_in_order_when_it_is_back
         time.sleep(0.5)
     assert bot == ["收到：第一条", "收到：第二条"]
     assert rasa.received == ["第一条", "第二条"]
-    customer = [m["text"] for m in _history(client, cid) if m["sender"] == "customer"]
-    assert customer == ["第一条", "第二条"]
+    customer = [m for m in _history(client, cid) if m["sender"] == "customer"]
+    assert [m["text"] for m in customer] == ["第一条", "第二条"]
+    # Each replay names the stored message, so an action it triggers is keyed like the first try.
+    assert rasa.message_ids == [m["seq"] for m in customer]
     assert client.get("/healthz").json()["rasa_backlog"] == 0
 
 
@@ -199,6 +205,7 @@ def test_a_message_a_crashed_gateway_stored_but_never_answered_is_answered_at_st
             f"/api/conversations/{cid}/messages", json={"text": "还在吗", "client_msg_id": "c-1"}
         )
         assert [m["text"] for m in retry.json()["messages"]] == ["收到：还在吗"]
-        texts = [(m["sender"], m["text"]) for m in _history(second, cid)]
-    assert texts == [("customer", "还在吗"), ("bot", "收到：还在吗")]
+        history = _history(second, cid)
+    assert [(m["sender"], m["text"]) for m in history] == [("customer", "还在吗"), ("bot", "收到：还在吗")]
     assert rasa.received == ["还在吗"]
+    assert rasa.message_ids == [history[0]["seq"]]  # the stored message's id, as its first try had

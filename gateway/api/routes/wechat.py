@@ -120,6 +120,6 @@ async def wechat_message(request: Request) -> Response:
         result = task.result()
         if result.duplicate or not result.messages:
             return PlainTextResponse("success")  # a redelivery: the first delivery answers
-        dispatcher.mark_passive(info.id, [m.seq for m in result.messages])
+        await dispatcher.mark_passive(info.id, [m.seq for m in result.messages])
         text_out = "\n\n".join(message_text(m.to_dict(), with_buttons=True) for m in result.messages)
         return reply(text_reply(incoming, text_out))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.request_keys import GATEWAY_MESSAGE_ID, request_key
+from actions.request_keys import request_key
+from kefu.message_metadata import GATEWAY_MESSAGE_ID
 
 
 def _user(text: str, **extra: Any) -> dict[str, Any]:
