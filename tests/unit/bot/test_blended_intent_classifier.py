@@ -1,0 +1,81 @@
+"""The Rasa side of the blend (bot/components/blended_intent_classifier.py), in the Rasa venv.
+
+The component is trained on messages carrying dense sentence features (as the M3EFeaturizer leaves
+them), persisted, loaded back from the model storage, and run on a message DIET has already ranked:
+the blended ranking (dense + regex sentence features + n-grams) must replace DIET's, and a
+message without dense features keeps DIET's answer.
+No live stack: a subprocess of .venv-rasa/bin/python (the Rasa venv has no pytest).
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+
+SCRIPT = r"""
+import json, sys, tempfile
+from pathlib import Path
+import numpy as np
+from scipy.sparse import coo_matrix
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from bot.components.blended_intent_classifier import BlendedIntentClassifier
+
+def featurized(text, intent=None):
+    m = Message(data={"text": text, **({"intent": intent} if intent else {})})
+    rng = np.random.default_rng(abs(hash(intent or "")) % 1000 if intent else 7)
+    m.add_features(Features(np.ones((1, 8)) if intent is None else rng.normal(size=(1, 8)),
+                            "sentence", "text", "M3EFeaturizer"))
+    # A regex hit as the RegexFeaturizer (alias regex_features) leaves it: sparse, one column.
+    hit = coo_matrix([[1.0 if "扣" in text else 0.0]])
+    m.add_features(Features(hit, "sentence", "text", "regex_features"))
+    return m
+
+data = [("宽带断网了", "report_fault"), ("家里宽带又断了", "report_fault"), ("网断了上不了", "report_fault"),
+        ("扣了我58块钱", "complain"), ("乱扣费我要投诉", "complain"), ("凭什么多扣我钱", "complain")]
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+resource = Resource("blend")
+context = ExecutionContext(GraphSchema({}), "test")
+config = {**BlendedIntentClassifier.get_default_config(), "linear_weight": 0.7,
+          "sparse_featurizers": ["regex_features"]}
+trained = BlendedIntentClassifier.create(config, storage, resource, context)
+trained.train(TrainingData([featurized(t, i) for t, i in data]))
+loaded = BlendedIntentClassifier.load(config, storage, resource, context)
+
+diet_ranking = [{"name": "report_fault", "confidence": 0.55}, {"name": "complain", "confidence": 0.45}]
+ranked = featurized("又扣我钱了我要投诉")
+ranked.set("intent", diet_ranking[0]); ranked.set("intent_ranking", diet_ranking)
+bare = Message(data={"text": "没有特征", "intent": diet_ranking[0], "intent_ranking": diet_ranking})
+loaded.process([ranked, bare])
+print(json.dumps({"ranked": [ranked.get("intent"), ranked.get("intent_ranking")],
+                  "bare": [bare.get("intent"), bare.get("intent_ranking")]}))
+"""
+
+
+def run_in_rasa_venv() -> dict:
+    done = subprocess.run(
+        [str(RASA_PY), "-c", SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_blend_replaces_diets_ranking_and_leaves_unfeaturized_messages_alone():
+    out = run_in_rasa_venv()
+    intent, ranking = out["ranked"]
+    assert intent == ranking[0]
+    assert {r["name"] for r in ranking} == {"report_fault", "complain"}
+    assert intent["name"] == "complain"  # the linear model's n-grams (扣, 投诉) outweigh DIET's 0.55
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-5
+    assert out["bare"][0] == {"name": "report_fault", "confidence": 0.55}
