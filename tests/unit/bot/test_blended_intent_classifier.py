@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 
 SCRIPT = r"""
-import json, sys, tempfile
+import json, sys, tempfile, zlib
 from pathlib import Path
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -29,7 +29,7 @@ from bot.components.blended_intent_classifier import BlendedIntentClassifier
 
 def featurized(text, intent=None):
     m = Message(data={"text": text, **({"intent": intent} if intent else {})})
-    rng = np.random.default_rng(abs(hash(intent or "")) % 1000 if intent else 7)
+    rng = np.random.default_rng(zlib.crc32(intent.encode()) if intent else 7)  # not hash(): salted per run
     m.add_features(Features(np.ones((1, 8)) if intent is None else rng.normal(size=(1, 8)),
                             "sentence", "text", "M3EFeaturizer"))
     # A regex hit as the RegexFeaturizer (alias regex_features) leaves it: sparse, one column.
