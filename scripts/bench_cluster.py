@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.settings import GatewaySettings
 from kefu.cluster import cluster_services, free_port
 from kefu.db import upgrade_database
 from kefu.local_servers import postgres_cluster, redis_server
@@ -148,6 +149,7 @@ def main() -> None:
         "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpus": os.cpu_count(),
         "load_before": [round(x, 2) for x in load_before],
+        "rasa_timeout_s": GatewaySettings().rasa_timeout_seconds,
         "levels": rows,
     }
     args.out.mkdir(parents=True, exist_ok=True)

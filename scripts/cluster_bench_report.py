@@ -48,7 +48,15 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {r['topology']} | {r['chats']} | " + " | ".join(cells) + f" | {round(sum(cpu.values()), 1)} |"
         )
-    lines += ["", "docs/capacity.md sizes a deployment from these numbers.", ""]
+    timeout = float(result.get("rasa_timeout_s", 10.0))
+    lines += [
+        "",
+        f"A p50 or p95 near the gateway's Rasa timeout ({timeout:.0f} s, `KEFU_RASA_TIMEOUT_SECONDS`) means",
+        "Rasa was saturated: those replies are the apology with 「转人工」, counted as answered (not",
+        "lost), so msg/s and CPU per message at that level are not answered-message figures.",
+        "docs/capacity.md sizes a deployment from the levels below the timeout.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -78,11 +86,19 @@ def _roles(cpu: dict[str, float]) -> dict[str, float]:
     return out
 
 
+def _answered(rows: list[dict[str, Any]], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Levels whose p95 stayed under the gateway's Rasa timeout: above it many replies are the
+    apology, and CPU per reply no longer means CPU per answered message."""
+    limit = 1000 * float(result.get("rasa_timeout_s", 10.0))
+    fine = [r for r in rows if r["p95_ms"] is not None and r["p95_ms"] < limit]
+    return fine or [min(rows, key=lambda r: r["chats"])]
+
+
 def capacity_markdown(result: dict[str, Any]) -> str:
     """docs/capacity.md: cores per 1,000 concurrent chats, from the cluster's busiest measured level."""
     cluster = [r for r in result["levels"] if r["topology"] == "cluster"]
     one = [r for r in result["levels"] if r["topology"] == "one stack"]
-    busiest = max(cluster, key=lambda r: r["chats"])
+    busiest = max(_answered(cluster, result), key=lambda r: r["chats"])
     roles = _roles(busiest["cpu_ms_per_msg"])
     rate = CHATS / SECONDS_PER_MESSAGE
     lines = [
@@ -116,7 +132,7 @@ def capacity_markdown(result: dict[str, Any]) -> str:
         "",
     ]
     if one:
-        one_busiest = max(one, key=lambda r: r["chats"])
+        one_busiest = max(_answered(one, result), key=lambda r: r["chats"])
         same = next((r for r in cluster if r["chats"] == one_busiest["chats"]), busiest)
         extra = sum(same["cpu_ms_per_msg"].values()) - sum(one_busiest["cpu_ms_per_msg"].values())
         cluster_ms = sum(same["cpu_ms_per_msg"].values())
