@@ -51,7 +51,9 @@ def cluster_services(
         suffix = "" if i == 0 else f"-{chr(ord('a') + i)}"
         act = actions if i == 0 else _on_port(actions, f"actions{suffix}", free_port())
         bot = rasa if i == 0 else _on_port(rasa, f"rasa{suffix}", free_port())
-        bot = dataclasses.replace(bot, env={"KEFU_ACTION_SERVER_URL": f"http://{act.host}:{act.port}"})
+        bot = dataclasses.replace(
+            bot, env={**rasa.env, "KEFU_ACTION_SERVER_URL": f"http://{act.host}:{act.port}"}
+        )
         services += [act, bot]
         rasa_urls.append(f"http://{bot.host}:{bot.port}")
     gateways = [_on_port(gateway, f"gateway-{chr(ord('a') + i)}", p) for i, p in enumerate(gateway_ports)]

@@ -39,6 +39,12 @@ class CommonSettings(BaseSettings):
         default="",
         description="Rasa's lock store: empty keeps locks in memory (one replica); redis://… for a cluster.",
     )
+    rasa_threads: int = Field(
+        default=1,
+        ge=1,
+        description="Threads per NLU/policy inference in Rasa (OpenMP, TensorFlow). With 1, idle OpenMP "
+        "threads stop spin-waiting and the CPU per message halves; concurrent chats keep the cores busy.",
+    )
     action_server_url: str = Field(default="http://127.0.0.1:5055", description="Rasa action server.")
     gateway_host: str = Field(default="127.0.0.1", description="Interface the gateway binds.")
     gateway_port: int = Field(default=8000, description="Port of the gateway (web chat, APIs).")

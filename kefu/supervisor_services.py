@@ -43,6 +43,16 @@ def _host_port(url: str) -> tuple[str, int]:
     return parsed.hostname or "127.0.0.1", parsed.port or 80
 
 
+def inference_thread_env(threads: int) -> dict[str, str]:
+    """Rasa's thread pools: OpenMP (oneDNN, numpy) and TensorFlow's own.
+
+    Measured in-process on 2 cores: the default pools spin while idle and cost twice the CPU of
+    the parse itself (28.7 ms CPU for 14.5 ms wall); one thread each parses in 15 ms CPU and wall.
+    """
+    n = str(threads)
+    return {"OMP_NUM_THREADS": n, "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n}
+
+
 def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Service]:
     rasa_host, rasa_port = _host_port(settings.rasa_url)
     act_host, act_port = _host_port(settings.action_server_url)
@@ -82,6 +92,7 @@ def build_services(settings: CommonSettings, root: Path = REPO_ROOT) -> list[Ser
             # "/" needs no token and answers only once the model is loaded (before_server_start).
             "/",
             startup_timeout=600.0,  # loading the model takes minutes on a busy machine
+            env=inference_thread_env(settings.rasa_threads),
         ),
         Service(
             "gateway",

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from kefu.settings import CommonSettings
+from kefu.supervisor_services import inference_thread_env
 from scripts.nlu_report import OUT, RASA, REAL_SETS, ROOT, TEST_SPLIT, example_texts
 
 
@@ -39,7 +41,9 @@ def cpu_seconds(pid: int) -> float:
 def measure(model: Path, texts: list[str]) -> tuple[float, float, float]:
     port = _free_port()
     cmd = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The thread pools `make run` gives Rasa (kefu.supervisor_services.inference_thread_env).
+    env = {**os.environ, **inference_thread_env(CommonSettings().rasa_threads)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(timeout=30) as client:

@@ -74,6 +74,16 @@ def test_build_services_uses_the_configured_ports() -> None:
     assert ports == {"rasa": 6005, "actions": 6055, "gateway": 9000}
 
 
+def test_rasa_runs_single_threaded_inference_unless_configured() -> None:
+    # Idle OpenMP/TensorFlow pools spin and double Rasa's CPU per message on shared cores.
+    default = {s.name: s.env for s in build_services(CommonSettings())}
+    assert default["rasa"]["OMP_NUM_THREADS"] == "1"
+    assert default["rasa"]["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in default["actions"]
+    wider = {s.name: s.env for s in build_services(CommonSettings(rasa_threads=2))}
+    assert wider["rasa"]["TF_NUM_INTEROP_THREADS"] == "2"
+
+
 def test_service_env_generates_each_secret_once_owner_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
