@@ -50,6 +50,17 @@ class ConversationOwner:
             publish_message(self.hub, conversation_id, stored)
         return stored, new
 
+    async def store_while(
+        self, conversation_id: str, state: str, messages: list[OutgoingMessage]
+    ) -> tuple[str, list[StoredMessage]]:
+        """Store and announce messages only while the conversation is in ``state`` (one transaction)."""
+        current, stored = await anyio.to_thread.run_sync(
+            lambda: self.store.append_while(conversation_id, state, messages)
+        )
+        for message in stored:
+            publish_message(self.hub, conversation_id, message)
+        return current, stored
+
     def state_lock(self, conversation_id: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Held briefly by every change of who answers, and while a bot reply is checked and stored."""
         return self._state_locks.hold(conversation_id)

@@ -103,3 +103,21 @@ class StateConflict(RuntimeError):
     def __init__(self, current: ConversationInfo) -> None:
         super().__init__(f"conversation {current.id} is {current.state}")
         self.current = current
+
+
+def message_row(
+    conversation_id: str, seq: int, message: OutgoingMessage, now: datetime, client_msg_id: str | None = None
+) -> Message:
+    """The row of a message about to be stored with sequence number ``seq``."""
+    return Message(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender=message.sender,
+        text=message.text,
+        buttons=message.buttons,
+        citations=message.citations,
+        custom=message.custom,
+        client_msg_id=client_msg_id,
+        agent_id=message.agent_id,
+        created_at=now,
+    )

@@ -10,6 +10,7 @@ busy SQLite file costs a short wait, not a 30 s stall or a lost message.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.conversation_types import SENDERS, info_of, stored_of
+from gateway.conversation_types import SENDERS, info_of, message_row, stored_of
 from gateway.conversation_types import ConversationInfo as ConversationInfo
 from gateway.conversation_types import ConversationNotFound as ConversationNotFound
 from gateway.conversation_types import OutgoingMessage as OutgoingMessage
@@ -100,18 +101,7 @@ class ConversationStore:
                 ).scalar_one_or_none()
                 if seq is None:
                     raise ConversationNotFound(conversation_id)
-                row = Message(
-                    conversation_id=conversation_id,
-                    seq=seq,
-                    sender=message.sender,
-                    text=message.text,
-                    buttons=message.buttons,
-                    citations=message.citations,
-                    custom=message.custom,
-                    client_msg_id=client_msg_id,
-                    agent_id=message.agent_id,
-                    created_at=now,
-                )
+                row = message_row(conversation_id, seq, message, now, client_msg_id)
                 session.add(row)
                 session.flush()
                 return stored_of(row), True
@@ -123,6 +113,37 @@ class ConversationStore:
                     if existing is not None:
                         return stored_of(existing), False
             raise
+
+    @retry_when_locked()
+    def append_while(
+        self, conversation_id: str, state: str, messages: Sequence[OutgoingMessage]
+    ) -> tuple[str, list[StoredMessage]]:
+        """Store messages in one transaction, only while the conversation is in ``state``.
+
+        Returns the conversation's state and the stored messages: none when the state differs (an
+        agent took over while the bot was thinking). The bot's reply is the gateway's busiest
+        write: one transaction here instead of a read and one transaction per message.
+        """
+        if any(m.sender not in SENDERS for m in messages):
+            raise ValueError("unknown sender")
+        with session_scope(self._sessions) as session:
+            now = utcnow()
+            last = session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.state == state)
+                .values(last_seq=Conversation.last_seq + len(messages), last_activity_at=now)
+                .returning(Conversation.last_seq)
+            ).scalar_one_or_none()
+            if last is None:
+                conv = session.get(Conversation, conversation_id)
+                if conv is None:
+                    raise ConversationNotFound(conversation_id)
+                return conv.state, []
+            first = last - len(messages) + 1
+            rows = [message_row(conversation_id, first + i, m, now) for i, m in enumerate(messages)]
+            session.add_all(rows)
+            session.flush()
+            return state, [stored_of(row) for row in rows]
 
     @staticmethod
     def _by_client_id(session: Session, conversation_id: str, client_msg_id: str) -> Message | None:

@@ -193,12 +193,11 @@ class ConversationRouter(BacklogAnswering):
                 return RouteResult(out, "queue" if out else (await self.get(conv.id)).state, customer)
             return RouteResult([await self._apology(conv.id, ACTION_FAILED_TEXT)], "bot", customer)
         async with self.state_lock(conv.id):
-            current = await self.get(conv.id)
-            if current.state != "bot":
+            state, out = await self.owner.store_while(conv.id, "bot", reply.messages)
+            if state != "bot":
                 # An agent or the queue took the conversation while Rasa was thinking.
                 log.info("dropping %d in-flight bot message(s) for %s", len(reply.messages), conv.id[:8])
-                return RouteResult([], current.state, customer)
-            out = [(await self.store_message(conv.id, m))[0] for m in reply.messages]
+                return RouteResult([], state, customer)
             if reply.handoff is None and risk is None:
                 return RouteResult(out, "bot", customer)
             handoff = reply.handoff or {}

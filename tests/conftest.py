@@ -54,6 +54,22 @@ def pytest_runtest_makereport(
             gc.enable()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, None, None]:
+    """The same hazard at the end: the terminal summary imports (and assertion-rewrites, so parses)
+    modules a run did not use, e.g. hypothesis for its plugin's summary, while abandoned coroutines
+    wait for a collection (a 22-test run of faults and channels died there). Collect first, at the
+    top level, then none until the summary is written."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
