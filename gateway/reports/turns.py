@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.reports.models import BotTurn
@@ -30,9 +31,9 @@ class TurnLog:
         confidence: float | None,
         kb_answer: bool,
     ) -> None:
-        with session_scope(self._sessions) as session:
-            session.add(
-                BotTurn(
+        with session_scope(self._sessions) as session:  # a Core insert: one per bot turn
+            session.execute(
+                insert(BotTurn).values(
                     conversation_id=conversation_id,
                     channel=channel,
                     at=self._clock(),

@@ -19,7 +19,8 @@ def test_a_reply_follows_the_customer_message_with_consecutive_numbers(store: Co
     reply = [OutgoingMessage(sender="bot", text="请问是哪个区？"), OutgoingMessage(sender="bot", text="好的")]
     state, stored = store.append_while(conv.id, "bot", reply)
     assert state == "bot"
-    assert [(m.seq, m.text) for m in stored] == [(customer.seq + 1, "请问是哪个区？"), (customer.seq + 2, "好的")]
+    expected = [(customer.seq + 1, "请问是哪个区？"), (customer.seq + 2, "好的")]
+    assert [(m.seq, m.text) for m in stored] == expected
     assert [m.text for m in store.messages_after(conv.id)] == ["宽带断网了", "请问是哪个区？", "好的"]
     later, _ = store.append(conv.id, OutgoingMessage(sender="customer", text="海淀区"))
     assert later.seq == customer.seq + 3
