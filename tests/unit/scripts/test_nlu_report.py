@@ -1,13 +1,23 @@
-"""The NLU report scores real text against each message's set of acceptable intents and keeps the
-hold-out set apart from the training data."""
+"""The NLU report scores real text against each message's set of acceptable intents, keeps the
+hold-out sets apart from the training data and never prints the clean hold-out's misclassified texts."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+
 from scripts import nlu_report
-from scripts.nlu_report import REAL_HOLDOUT, example_texts, score_real, train_time_md
+from scripts.nlu_report import (
+    REAL_CLEAN,
+    REAL_HOLDOUT,
+    REAL_SETS,
+    example_texts,
+    render,
+    score_real,
+    train_time_md,
+)
 
 DEV = """version: "3.1"
 nlu:
@@ -54,9 +64,30 @@ def test_the_training_time_comes_from_the_time_log(tmp_path: Path) -> None:
     assert train_time_md(tmp_path / "missing.log") == ""
 
 
-def test_the_hold_out_set_has_sources_addresses_and_is_not_in_the_training_data() -> None:
-    examples = example_texts(REAL_HOLDOUT)
+@pytest.mark.parametrize("path", [REAL_HOLDOUT, REAL_CLEAN], ids=["holdout", "clean"])
+def test_the_hold_out_sets_have_sources_addresses_and_are_not_in_the_training_data(path: Path) -> None:
+    examples = example_texts(path)
     assert len(examples) >= 150
     assert all(md.get("source") and md.get("url") and md.get("acceptable") for _, _, md in examples)
     assert all(intent == md["acceptable"][0] for _, intent, md in examples)
     nlu_report.check_independent()  # exits when a real-text message is found in bot/data/
+
+
+def test_the_report_counts_the_clean_sets_errors_but_does_not_print_their_texts(tmp_path: Path) -> None:
+    test_out = tmp_path / "test"
+    test_out.mkdir()
+    macro = {"f1-score": 0.9, "precision": 0.9, "recall": 0.9, "support": 1}
+    (test_out / "intent_report.json").write_text(json.dumps({"accuracy": 0.9, "macro avg": macro}))
+    (test_out / "intent_errors.json").write_text("[]")
+    real_outs = []
+    for path, name, _, _ in REAL_SETS:
+        texts = [(t, "greet") for t, _, md in example_texts(path) if "greet" not in md["acceptable"]]
+        out = _results(tmp_path / name, texts)
+        (out / "intent_report.json").write_text(json.dumps({"accuracy": 0.0}))
+        real_outs.append(out)
+    page = render(test_out, real_outs, "", "")
+    old_error = next(t for t, _, md in example_texts(REAL_HOLDOUT) if "greet" not in md["acceptable"])
+    clean_errors = [t for t, _, md in example_texts(REAL_CLEAN) if "greet" not in md["acceptable"]]
+    assert old_error in page
+    assert not [t for t in clean_errors if t in page]
+    assert "| out_of_scope | greet |" in page  # the clean set's errors are still counted by kind
