@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.agents.handoffs import note_agent_reply
 from gateway.conversation_types import SENDERS, info_of, stored_of
 from gateway.conversation_types import ConversationInfo as ConversationInfo
 from gateway.conversation_types import ConversationNotFound as ConversationNotFound
@@ -114,6 +115,8 @@ class ConversationStore:
                 )
                 session.add(row)
                 session.flush()
+                if message.sender == "agent":  # the queue-wait report's first response
+                    note_agent_reply(session, conversation_id, now)
                 return stored_of(row), True
         except IntegrityError:
             # Two deliveries of the same client id raced; the first one won.

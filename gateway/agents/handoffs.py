@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.agents.models import Handoff
@@ -45,6 +45,22 @@ def _view(row: Handoff) -> HandoffView:
         row.ended_at,
         row.outcome,
         row.ticket_id,
+    )
+
+
+def note_agent_reply(session: Session, conversation_id: str, at: datetime) -> None:
+    """An agent message of the conversation stored at ``at`` (in the caller's transaction): the
+    first agent reply of each of its handoffs requested at or before then that has none yet, or a
+    later one (two messages committed out of order), so it is always the earliest."""
+    session.execute(
+        update(Handoff)
+        .where(
+            Handoff.conversation_id == conversation_id,
+            Handoff.requested_at <= at,
+            or_(Handoff.first_agent_reply_at.is_(None), Handoff.first_agent_reply_at > at),
+        )
+        .values(first_agent_reply_at=at)
+        .execution_options(synchronize_session=False)
     )
 
 

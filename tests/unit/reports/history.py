@@ -100,6 +100,7 @@ def build(factory: sessionmaker[Session]) -> None:
                 requested_at=c2 + 60 * S,
                 claimed_by="alice",
                 claimed_at=c2 + 120 * S,
+                first_agent_reply_at=c2 + 180 * S,  # as stored with the agent's message
             )
         )
         _turns(s, "c2", "web", c2, [("nlu_fallback", False), ("nlu_fallback", False)])
@@ -113,6 +114,7 @@ def build(factory: sessionmaker[Session]) -> None:
                 requested_at=c3,
                 claimed_by="bob",
                 claimed_at=c3 + 300 * S,
+                first_agent_reply_at=c3 + 400 * S,
             )
         )
         _turns(s, "c3", "telegram", c3, [("faq_question", True)])
