@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.agents.models import Handoff
@@ -46,6 +47,11 @@ def _view(row: Handoff) -> HandoffView:
         row.outcome,
         row.ticket_id,
     )
+
+
+def _first(now: datetime) -> Any:
+    """The conversation's first handoff time: kept once set."""
+    return func.coalesce(Conversation.first_handoff_at, now)
 
 
 def note_agent_reply(session: Session, conversation_id: str, at: datetime) -> None:
@@ -86,7 +92,9 @@ class HandoffLog:
             )
             session.add(row)
             session.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(priority=priority)
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(priority=priority, first_handoff_at=_first(now))
             )
             session.flush()
             return _view(row)
@@ -114,6 +122,7 @@ class HandoffLog:
     def claimed(self, conversation_id: str, agent: str) -> None:
         with session_scope(self._sessions) as session:
             row = self._current(session, conversation_id)
+            now = datetime.now(UTC)
             if row is None:  # taken over from the bot without a queue stay
                 row = Handoff(
                     conversation_id=conversation_id,
@@ -121,9 +130,14 @@ class HandoffLog:
                     note="",
                     priority=0,
                     after_hours=False,
-                    requested_at=datetime.now(UTC),
+                    requested_at=now,
                 )
                 session.add(row)
+                session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id)
+                    .values(first_handoff_at=_first(now))
+                )
             row.claimed_by = agent
             row.claimed_at = datetime.now(UTC)
 

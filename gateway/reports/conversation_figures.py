@@ -39,10 +39,10 @@ def _handoffs(q: ReportQuery, *columns: Any) -> Select[Any]:
 
 def containment(session: Session, q: ReportQuery, counts: Counts) -> Figure:
     started = total(counts, "conversations")
-    humans = (
-        select(func.count(func.distinct(Handoff.conversation_id)))
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(Conversation.created_at >= q.start, Conversation.created_at < q.end)
+    humans = select(func.count()).where(
+        Conversation.created_at >= q.start,
+        Conversation.created_at < q.end,
+        Conversation.first_handoff_at.is_not(None),  # it has a handoff (gateway.agents.handoffs)
     )
     if q.channel:
         humans = humans.where(Conversation.channel == q.channel)

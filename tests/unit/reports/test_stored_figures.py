@@ -1,6 +1,7 @@
-"""The first agent response stored on each handoff is the report's definition — the first agent
-message of the conversation at or after the request — both as the gateway stores messages and
-as migration gw0008 fills it in for the handoffs stored before it."""
+"""What the reports read stored where it happens is their definition, both as the gateway stores
+messages and handoffs and as the migrations fill it in for what was stored before them: each
+handoff's first agent response — the first agent message of the conversation at or after the
+request (gw0008) — and each conversation's first handoff, for containment (gw0009)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.agents.handoffs import HandoffLog
 from gateway.agents.models import Handoff
 from gateway.conversations import ConversationStore, OutgoingMessage
-from gateway.models import Message
+from gateway.models import Conversation, Message
 from kefu.db import alembic_config, make_engine, make_session_factory, upgrade_database
 
 T = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -39,6 +40,18 @@ def by_definition(session: Session) -> dict[int, datetime | None]:
     return {i: at for i, at in session.execute(select(Handoff.id, first).order_by(Handoff.id)).all()}
 
 
+def first_handoffs(session: Session) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """Each conversation's stored first handoff, and its earliest handoff row."""
+    earliest = (
+        select(func.min(Handoff.requested_at))
+        .where(Handoff.conversation_id == Conversation.id)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(Conversation.id, Conversation.first_handoff_at, earliest)).all()
+    return {cid: (at, first) for cid, at, first in rows}
+
+
 def stored(session: Session) -> dict[int, datetime | None]:
     return {
         i: at
@@ -48,7 +61,7 @@ def stored(session: Session) -> dict[int, datetime | None]:
     }
 
 
-def test_agent_messages_set_the_first_reply_of_their_conversations_handoffs(tmp_path: Path) -> None:
+def test_agent_messages_and_handoffs_store_what_the_reports_read(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'kefu.db'}"
     upgrade_database(url)
     factory: sessionmaker[Session] = make_session_factory(make_engine(url))
@@ -62,8 +75,9 @@ def test_agent_messages_set_the_first_reply_of_their_conversations_handoffs(tmp_
     def handoff(cid: str, reason: str) -> int:
         return log.open(cid, reason=reason, note="", priority=0, after_hours=False).id
 
-    cid, other = store.create().id, store.create().id
+    cid, other, bot_only, taken = (store.create().id for _ in range(4))
     say(cid, "customer")
+    say(bot_only, "customer")
     first = handoff(cid, "request_human")
     log.claimed(cid, "alice")
     answer = say(cid, "agent")
@@ -76,10 +90,26 @@ def test_agent_messages_set_the_first_reply_of_their_conversations_handoffs(tmp_
     say(cid, "bot")
     unanswered = handoff(other, "request_human")  # its conversation never hears from an agent
     later = say(cid, "agent")
+    log.claimed(taken, "bob")  # taken over from the bot without a queue stay
+    takeover = log.current(taken)
+    assert takeover is not None
 
     with factory() as session:
-        assert stored(session) == {first: answer, superseded: later, again: later, unanswered: None}
+        assert stored(session) == {
+            first: answer,
+            superseded: later,
+            again: later,
+            unanswered: None,
+            takeover.id: None,
+        }
         assert stored(session) == by_definition(session)
+        handed = first_handoffs(session)
+        requested = dict(session.execute(select(Handoff.id, Handoff.requested_at)).all())
+    assert handed[cid] == (requested[first], requested[first])  # the later handoffs keep the first
+    assert handed[other][0] == requested[unanswered]
+    assert handed[taken][0] == takeover.requested_at
+    assert handed[bot_only] == (None, None)
+    assert all(at == earliest for at, earliest in handed.values())
 
 
 def _text(at: datetime) -> str:
@@ -87,13 +117,13 @@ def _text(at: datetime) -> str:
     return at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def test_the_migration_fills_in_the_first_reply_of_earlier_handoffs(tmp_path: Path) -> None:
+def test_the_migrations_fill_in_what_was_stored_before_them(tmp_path: Path) -> None:
     path = tmp_path / "kefu.db"
     url = f"sqlite:///{path}"
     make_engine(url).dispose()
     command.upgrade(alembic_config(url), "gw0007")
     db = sqlite3.connect(path)
-    conversations = ["a", "b", "c"]
+    conversations = ["a", "b", "c", "d"]  # d: the bot alone
     db.executemany(
         "INSERT INTO gateway_conversation (id, channel, state, priority, last_seq, created_at, "
         "last_activity_at) VALUES (?, 'web', 'bot', 0, 0, ?, ?)",
@@ -132,3 +162,5 @@ def test_the_migration_fills_in_the_first_reply_of_earlier_handoffs(tmp_path: Pa
     with factory() as session:
         assert list(stored(session).values()) == [T + 150 * S, T + 150 * S, T + 5 * S, None]
         assert stored(session) == by_definition(session)
+        handed = first_handoffs(session)
+    assert handed == {"a": (T, T), "b": (T + 5 * S, T + 5 * S), "c": (T, T), "d": (None, None)}
