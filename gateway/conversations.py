@@ -93,6 +93,8 @@ class ConversationStore:
                     if existing is not None:
                         return stored_of(existing), False
                 now = utcnow()
+                if message.sender == "agent":  # the queue-wait report's first response
+                    note_agent_reply(session, conversation_id, now)
                 seq = session.execute(
                     update(Conversation)
                     .where(Conversation.id == conversation_id)
@@ -115,8 +117,6 @@ class ConversationStore:
                 )
                 session.add(row)
                 session.flush()
-                if message.sender == "agent":  # the queue-wait report's first response
-                    note_agent_reply(session, conversation_id, now)
                 return stored_of(row), True
         except IntegrityError:
             # Two deliveries of the same client id raced; the first one won.
