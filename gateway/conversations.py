@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.agents.handoffs import note_agent_reply
 from gateway.conversation_types import SENDERS, info_of, message_values, stored_of, stored_of_values
 from gateway.conversation_types import ConversationInfo as ConversationInfo
 from gateway.conversation_types import ConversationNotFound as ConversationNotFound
@@ -93,6 +94,8 @@ class ConversationStore:
                     if existing is not None:
                         return stored_of(existing), False
                 now = utcnow()
+                if message.sender == "agent":  # the queue-wait report's first response
+                    note_agent_reply(session, conversation_id, now)
                 seq = session.execute(
                     update(Conversation)
                     .where(Conversation.id == conversation_id)

@@ -37,6 +37,8 @@ class Conversation(Base):
     delivered_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # When its first handoff was stored (``gateway.agents.handoffs``): the reports' containment.
+    first_handoff_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class Message(Base):

@@ -70,27 +70,40 @@ def seed(path: Path) -> None:
         channel = rng.choice(CHANNELS)
         human = rng.random() < 0.25
         count = rng.randint(2, 6)
-        conversations.append((cid, channel, "bot", 0, count, 0, ts(at), ts(at)))
+        requested = at + timedelta(seconds=30)  # its handoff, if any
+        handed_off = ts(requested) if human else None  # stored with the handoff
+        conversations.append((cid, channel, "bot", 0, count, 0, ts(at), ts(at), handed_off))
+        agent_at: list[datetime] = []
         for seq in range(1, count + 1):
             sender = "customer" if seq % 2 else ("agent" if human and seq > 3 else "bot")
-            messages.append((cid, seq, sender, "…", "[]", "[]", "{}", ts(at + timedelta(seconds=20 * seq))))
+            sent = at + timedelta(seconds=20 * seq)
+            messages.append((cid, seq, sender, "…", "[]", "[]", "{}", ts(sent)))
+            if sender == "agent":
+                agent_at.append(sent)
         for i in range(count // 2):
             intent = rng.choice(INTENTS)
             turns.append((cid, channel, ts(at + timedelta(seconds=20 * i + 10)), intent, 0.9,
                           intent == "faq_question"))  # fmt: skip
         if human:
-            requested = at + timedelta(seconds=30)
             claimed = requested + timedelta(seconds=rng.randint(5, 900)) if rng.random() < 0.9 else None
             agent = "agent" + str(rng.randint(1, 30)) if claimed else None
             claimed_at = ts(claimed) if claimed else None
-            handoffs.append((cid, rng.choice(REASONS), "", 0, False, ts(requested), agent, claimed_at))
-    columns = "id channel state priority last_seq delivered_seq created_at last_activity_at"
+            # What the gateway stores with the first agent message at or after the request.
+            replied = min((a for a in agent_at if a >= requested), default=None)
+            handoffs.append(
+                (cid, rng.choice(REASONS), "", 0, False, ts(requested), agent, claimed_at,
+                 ts(replied) if replied else None)
+            )  # fmt: skip
+    columns = "id channel state priority last_seq delivered_seq created_at last_activity_at first_handoff_at"
     insert(db, "gateway_conversation", columns, conversations)
     insert(
         db, "gateway_message", "conversation_id seq sender text buttons citations custom created_at", messages
     )
     insert(db, "gateway_bot_turn", "conversation_id channel at intent confidence kb_answer", turns)
-    columns = "conversation_id reason note priority after_hours requested_at claimed_by claimed_at"
+    columns = (
+        "conversation_id reason note priority after_hours requested_at claimed_by claimed_at "
+        "first_agent_reply_at"
+    )
     insert(db, "gateway_handoff", columns, handoffs)
     incidents = []
     for n in range(300):
@@ -136,7 +149,7 @@ def roll_up(path: Path) -> None:
     from gateway.reports import rollups
 
     url = f"sqlite:///{path}"
-    upgrade_database(url)  # a database seeded before the roll-ups' migration gets it now
+    upgrade_database(url)  # a database seeded before the newest migrations gets them now
     engine = make_engine(url)
     rollups.refresh(make_session_factory(engine), datetime.now(UTC))
     engine.dispose()
@@ -225,10 +238,10 @@ def main() -> None:
 
 `make bench` → `scripts/bench_reports.py`. SQLite (WAL) at `var/bench/reports.db`, seeded once
 ({seed_s:.0f} s this run) with {counts[0]:,} conversations, {counts[1]:,} messages, {counts[2]:,} handoffs,
-{counts[3]:,} bot turns and {counts[4]:,} tickets spread over {DAYS} days; indexes from migrations `gw0004`
-and `gw0007`. The hourly roll-ups (`gateway/reports/rollups.py`, gw0007) were brought up to date first,
-as the gateway's `report_rollups` job does once after the upgrade ({roll_s:.1f} s this run; a no-op when
-nothing new closed).
+{counts[3]:,} bot turns and {counts[4]:,} tickets spread over {DAYS} days; indexes from migrations `gw0004`,
+`gw0007`, `gw0008` and `gw0009`. The hourly roll-ups (`gateway/reports/rollups.py`, gw0007) were brought up to
+date first, as the gateway's `report_rollups` job does once after the upgrade ({roll_s:.1f} s this run; a
+no-op when nothing new closed).
 Each case is `GET /api/reports` (all ten figures, supervisor sign-in, through the gateway's middleware)
 {args.rounds} times after one warm-up, on the shared 2-core development machine ({load}).
 Target: p95 ≤ 500 ms.

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.agents.models import Handoff
@@ -48,6 +49,27 @@ def _view(row: Handoff) -> HandoffView:
     )
 
 
+def _first(now: datetime) -> Any:
+    """The conversation's first handoff time: kept once set."""
+    return func.coalesce(Conversation.first_handoff_at, now)
+
+
+def note_agent_reply(session: Session, conversation_id: str, at: datetime) -> None:
+    """An agent message of the conversation stored at ``at`` (in the caller's transaction): the
+    first agent reply of each of its handoffs requested at or before then that has none yet, or a
+    later one (two messages committed out of order), so it is always the earliest."""
+    session.execute(
+        update(Handoff)
+        .where(
+            Handoff.conversation_id == conversation_id,
+            Handoff.requested_at <= at,
+            or_(Handoff.first_agent_reply_at.is_(None), Handoff.first_agent_reply_at > at),
+        )
+        .values(first_agent_reply_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 class HandoffLog:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._sessions = session_factory
@@ -70,7 +92,9 @@ class HandoffLog:
             )
             session.add(row)
             session.execute(
-                update(Conversation).where(Conversation.id == conversation_id).values(priority=priority)
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(priority=priority, first_handoff_at=_first(now))
             )
             session.flush()
             return _view(row)
@@ -98,6 +122,7 @@ class HandoffLog:
     def claimed(self, conversation_id: str, agent: str) -> None:
         with session_scope(self._sessions) as session:
             row = self._current(session, conversation_id)
+            now = datetime.now(UTC)
             if row is None:  # taken over from the bot without a queue stay
                 row = Handoff(
                     conversation_id=conversation_id,
@@ -105,9 +130,14 @@ class HandoffLog:
                     note="",
                     priority=0,
                     after_hours=False,
-                    requested_at=datetime.now(UTC),
+                    requested_at=now,
                 )
                 session.add(row)
+                session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id)
+                    .values(first_handoff_at=_first(now))
+                )
             row.claimed_by = agent
             row.claimed_at = datetime.now(UTC)
 

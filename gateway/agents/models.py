@@ -66,6 +66,8 @@ class Handoff(Base):
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # The first agent message of the conversation at or after the request (set as it is stored).
+    first_agent_reply_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)  # released | resolved
     ticket_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the after-hours message

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.agents.models import Handoff
 from gateway.agents.policy import reason_for
-from gateway.models import Conversation, Message
+from gateway.models import Conversation
 from gateway.reports.models import FALLBACK_INTENT
 from gateway.reports.query import ReportQuery, percentile, rate
 from gateway.reports.rollups import Counts
@@ -39,10 +39,10 @@ def _handoffs(q: ReportQuery, *columns: Any) -> Select[Any]:
 
 def containment(session: Session, q: ReportQuery, counts: Counts) -> Figure:
     started = total(counts, "conversations")
-    humans = (
-        select(func.count(func.distinct(Handoff.conversation_id)))
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(Conversation.created_at >= q.start, Conversation.created_at < q.end)
+    humans = select(func.count()).where(
+        Conversation.created_at >= q.start,
+        Conversation.created_at < q.end,
+        Conversation.first_handoff_at.is_not(None),  # it has a handoff (gateway.agents.handoffs)
     )
     if q.channel:
         humans = humans.where(Conversation.channel == q.channel)
@@ -83,17 +83,9 @@ def handoffs_by_reason(session: Session, q: ReportQuery, counts: Counts) -> Figu
 
 
 def queue_wait(session: Session, q: ReportQuery) -> Figure:
-    """Seconds from the request to the claim, and to the first agent message after the request."""
-    first_reply = (
-        select(func.min(Message.created_at))
-        .where(
-            Message.conversation_id == Handoff.conversation_id,
-            Message.sender == "agent",
-            Message.created_at >= Handoff.requested_at,
-        )
-        .correlate(Handoff)
-        .scalar_subquery()
-    )
+    """Seconds from the request to the claim, and to the first agent message after the request
+    (stored on the handoff as the message is: ``gateway.agents.handoffs.note_agent_reply``)."""
+    first_reply = Handoff.first_agent_reply_at
     if session.get_bind().dialect.name == "sqlite":
         # Whole microseconds in SQL (the stored text is 'YYYY-MM-DD HH:MM:SS.ffffff'): the same
         # exact values as Python's timedelta, without parsing every datetime in Python.

@@ -25,10 +25,23 @@ H = timedelta(hours=1)
 
 
 def _conversation(
-    session: Session, cid: str, channel: str, at: datetime, messages: list[tuple[str, datetime]]
+    session: Session,
+    cid: str,
+    channel: str,
+    at: datetime,
+    messages: list[tuple[str, datetime]],
+    handoff: datetime | None = None,
 ) -> None:
+    """``handoff``: when its first handoff was requested (the gateway stores it with the handoff)."""
     session.add(
-        Conversation(id=cid, channel=channel, created_at=at, last_activity_at=at, last_seq=len(messages))
+        Conversation(
+            id=cid,
+            channel=channel,
+            created_at=at,
+            last_activity_at=at,
+            last_seq=len(messages),
+            first_handoff_at=handoff,
+        )
     )
     session.flush()
     for seq, (sender, when) in enumerate(messages, start=1):
@@ -81,7 +94,7 @@ def _ticket(session: Session, tid: str, **fields: Any) -> None:
 def build(factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as s:
         # c0: the day before (outside the period), handed off.
-        _conversation(s, "c0", "web", T - 24 * H, [("customer", T - 24 * H)])
+        _conversation(s, "c0", "web", T - 24 * H, [("customer", T - 24 * H)], T - 24 * H)
         s.add(Handoff(conversation_id="c0", reason="fallback", requested_at=T - 24 * H))
         _turns(s, "c0", "web", T - 24 * H, [("faq_question", True)])
         # c1 (web, 10:00): the bot alone; a KB answer the customer says did not solve it.
@@ -92,7 +105,7 @@ def build(factory: sessionmaker[Session]) -> None:
         _turns(s, "c6", "wechat", T, [("faq_question", True), ("affirm", False)])
         # c2 (web, 11:00): asked for a person after two fallbacks; claimed after 60 s, answered after 120 s.
         c2 = T + H
-        _conversation(s, "c2", "web", c2, [("customer", c2), ("agent", c2 + 180 * S)])
+        _conversation(s, "c2", "web", c2, [("customer", c2), ("agent", c2 + 180 * S)], c2 + 60 * S)
         s.add(
             Handoff(
                 conversation_id="c2",
@@ -100,12 +113,13 @@ def build(factory: sessionmaker[Session]) -> None:
                 requested_at=c2 + 60 * S,
                 claimed_by="alice",
                 claimed_at=c2 + 120 * S,
+                first_agent_reply_at=c2 + 180 * S,  # as stored with the agent's message
             )
         )
         _turns(s, "c2", "web", c2, [("nlu_fallback", False), ("nlu_fallback", False)])
         # c3 (telegram, 12:00): fallback handoff; claimed after 300 s, answered after 400 s.
         c3 = T + 2 * H
-        _conversation(s, "c3", "telegram", c3, [("customer", c3), ("agent", c3 + 400 * S)])
+        _conversation(s, "c3", "telegram", c3, [("customer", c3), ("agent", c3 + 400 * S)], c3)
         s.add(
             Handoff(
                 conversation_id="c3",
@@ -113,11 +127,12 @@ def build(factory: sessionmaker[Session]) -> None:
                 requested_at=c3,
                 claimed_by="bob",
                 claimed_at=c3 + 300 * S,
+                first_agent_reply_at=c3 + 400 * S,
             )
         )
         _turns(s, "c3", "telegram", c3, [("faq_question", True)])
         # c4 (web, 12:00): escalation, never claimed.
-        _conversation(s, "c4", "web", c3, [("customer", c3)])
+        _conversation(s, "c4", "web", c3, [("customer", c3)], c3)
         s.add(Handoff(conversation_id="c4", reason="escalation", requested_at=c3))
 
         s.add_all(
