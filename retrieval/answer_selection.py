@@ -170,7 +170,7 @@ class Weights:
     dense: float = 1.5
     bm25: float = 0.5
     faq_question: float = 2.0
-    figure: float = 0.6
+    figure: float = 1.0
     named: float = 0.5
 
 

@@ -20,7 +20,7 @@ from retrieval.index_store import MANIFEST, load_chunks, read_manifest
 from retrieval.keyword_index import KeywordIndex
 from retrieval.results import Hit, KbAnswer, SearchResponse, Trace, brief_quote
 from retrieval.settings import RetrievalSettings
-from retrieval.tokenizer import normalize_query
+from retrieval.tokenizer import clean_query, normalize_query
 from retrieval.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -247,8 +247,9 @@ class KnowledgeBase:
             return None
         best = resp.hits[0]
         selector, chunks = self._state.selector, self._state.chunks
+        asked = clean_query(query)  # selection reads simplified text: 多少錢 asks a price as 多少钱 does
         if selector is not None and trace.query_vector is not None:
-            i = selector.select(query, np.asarray(trace.query_vector), trace.sections)
+            i = selector.select(asked, np.asarray(trace.query_vector), trace.sections)
             if i is not None:
                 c = chunks[i]
                 best = Hit(c.section, c.title, c.text, best.score, Path(c.doc).name, c.chunk_id, c.doc)
@@ -256,9 +257,9 @@ class KnowledgeBase:
         if best.doc and self._is_faq(best):
             section_title = self._guide_title(best.section) or best.title
         text = (
-            f"{answer_quote(best.text, query)}（依据《服务指南》{best.section}）"
+            f"{answer_quote(best.text, asked)}（依据《服务指南》{best.section}）"
             if best.section
-            else answer_quote(best.text, query)
+            else answer_quote(best.text, asked)
         )
         cites = [{"section": best.section, "title": section_title}] if best.section else []
         return KbAnswer(text, cites)

@@ -174,10 +174,16 @@ def to_simplified(text: str) -> str:
     return text.translate(_T2S)
 
 
+def clean_query(text: str) -> str:
+    """The question as the customer meant it, in simplified characters (kefu.textnorm: t2s, full-width,
+    Weibo noise, fillers), without synonym expansion: what answer selection reads."""
+    return to_simplified(normalize(text.strip()))
+
+
 def normalize_query(text: str) -> str:
-    """Normalise (kefu.textnorm: t2s, full-width, Weibo noise, fillers), then append guide wording for
-    customer synonyms (expansion keeps the original words)."""
-    text = to_simplified(normalize(text.strip()))
+    """clean_query, then append guide wording for customer synonyms (expansion keeps the original
+    words)."""
+    text = clean_query(text)
     extra = [target for src, target in SYNONYMS.items() if src in text and target not in text]
     return text + (" " + " ".join(extra) if extra else "")
 
