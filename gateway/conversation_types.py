@@ -108,8 +108,7 @@ class StateConflict(RuntimeError):
 def message_values(
     conversation_id: str, seq: int, message: OutgoingMessage, now: datetime, client_msg_id: str | None = None
 ) -> dict[str, Any]:
-    """The columns of a message about to be stored with sequence number ``seq`` (a Core insert:
-    the ORM's unit of work was the largest single cost of the gateway's busiest write)."""
+    """The columns of a message about to be stored with sequence number ``seq``."""
     return {
         "conversation_id": conversation_id,
         "seq": seq,
@@ -122,16 +121,3 @@ def message_values(
         "agent_id": message.agent_id,
         "created_at": now,
     }
-
-
-def stored_of_values(values: dict[str, Any]) -> StoredMessage:
-    return StoredMessage(
-        seq=values["seq"],
-        sender=values["sender"],
-        text=values["text"],
-        buttons=list(values["buttons"]),
-        citations=list(values["citations"]),
-        custom=dict(values["custom"]),
-        created_at=values["created_at"],
-        client_msg_id=values["client_msg_id"],
-    )
