@@ -76,7 +76,10 @@ def test_agents_and_supervisor_use_the_tools(live_stack: LiveStack, chromium: An
     # The stack is shared with the other browser tests: the reports are compared with before.
     handoffs_before = reported(live_stack, "handoffs", "handoffs")
     claimed_before = reported(live_stack, "queue_wait", "claimed")
-    desks = [chromium.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900}) for _ in range(3)]
+    # The staff's browsers keep the contact centre's time (the reports' days are Asia/Shanghai days): in
+    # the machine's UTC the page's default "last 7 days" ended a day early from 16:00 UTC on.
+    desk = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "viewport": {"width": 1400, "height": 900}}
+    desks = [chromium.new_context(**desk) for _ in range(3)]
     phones = [chromium.new_context(locale="zh-CN", viewport={"width": 420, "height": 780}) for _ in range(3)]
     boss, zhang, chen = (c.new_page() for c in desks)
     dialogs: list[str] = []
