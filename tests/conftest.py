@@ -45,13 +45,8 @@ def pytest_runtest_makereport(
     the stop-20 rehearsal). Reproduced with a failing call into a large module plus cyclic
     garbage whose finaliser raises; with this wrapper the failure is reported normally.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _no_garbage_collection():
         return (yield)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -61,10 +56,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     wait for a collection (a 22-test run of faults and channels died there). Collect first, at the
     top level, then none until the summary is written."""
     gc.collect()
+    with _no_garbage_collection():
+        return (yield)
+
+
+@contextmanager
+def _no_garbage_collection() -> Iterator[None]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return (yield)
+        yield
     finally:
         if enabled:
             gc.enable()
