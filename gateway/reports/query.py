@@ -38,6 +38,11 @@ class ReportQuery:
         return self.start.astimezone(ZoneInfo(self.timezone)).date()
 
     @property
+    def last_day(self) -> date:
+        """The last local day included (``end`` is the next day's local midnight)."""
+        return (self.end - timedelta(microseconds=1)).astimezone(ZoneInfo(self.timezone)).date()
+
+    @property
     def utc_offset_hours(self) -> int:
         """Whole hours the local clock is ahead of UTC at the start (China has no summer time)."""
         offset = self.start.astimezone(ZoneInfo(self.timezone)).utcoffset() or timedelta()
@@ -49,6 +54,9 @@ class ReportQuery:
             "end": self.end.isoformat(),
             "channel": self.channel,
             "timezone": self.timezone,
+            # Local days, so a page in another timezone shows the period the server chose.
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
         }
 
 

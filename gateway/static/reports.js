@@ -31,9 +31,11 @@
     if (RATES[key]) return (v * 100).toFixed(1) + "%";
     return String(v);
   }
-  function day(d) { return d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2); }
   function params() {
-    var p = new URLSearchParams({ from: $("from").value, to: $("to").value });
+    // Empty dates: the server's default period in the contact centre's timezone, not the browser's.
+    var p = new URLSearchParams();
+    if ($("from").value) p.set("from", $("from").value);
+    if ($("to").value) p.set("to", $("to").value);
     if ($("channel").value) p.set("channel", $("channel").value);
     return p.toString();
   }
@@ -158,16 +160,17 @@
     call("/api/reports?" + params()).then(function (r) { return r.json(); }).then(function (body) {
       charts.forEach(function (c) { c.destroy(); });
       charts = [];
+      $("from").value = body.query.first_day;
+      $("to").value = body.query.last_day;
       $("cards").textContent = "";
       body.figures.forEach(card);
       document.body.setAttribute("data-loaded", String(body.figures.length));
     }).catch(function (e) { notice(e.message); });
   }
 
-  var today = new Date(), week = new Date(today.getTime() - 6 * 86400000);
   var q = new URLSearchParams(location.search);
-  $("from").value = q.get("from") || day(week);
-  $("to").value = q.get("to") || day(today);
+  $("from").value = q.get("from") || "";
+  $("to").value = q.get("to") || "";
   $("channel").value = q.get("channel") || "";
   $("filters").addEventListener("submit", function (ev) { ev.preventDefault(); load(); });
   if (!token) notice("请先在坐席工作台以主管身份登录。"); else load();

@@ -56,14 +56,18 @@ def ask_for_a_person(page: Any, url: str) -> None:
     expect(page.locator("li.msg.system", has_text="排在第")).to_have_count(1, timeout=WAIT)
 
 
-def reported(stack: LiveStack, figure: str, key: str) -> int:
-    """A total from the JSON reports API (the same default period the page shows)."""
+def report(stack: LiveStack, figure: str) -> dict[str, Any]:
+    """One figure from the JSON reports API for its default period (the one the page shows)."""
     status, body = stack.request("POST", "/api/agent/login", {"username": "boss", "password": PASSWORD})
     assert status == 200, body
     headers = {"Authorization": f"Bearer {body['token']}"}
     status, body = stack.request("GET", f"/api/reports/{figure}", headers=headers)
     assert status == 200, body
-    return int(body["figure"]["summary"][key])
+    return dict(body)
+
+
+def reported(stack: LiveStack, figure: str, key: str) -> int:
+    return int(report(stack, figure)["figure"]["summary"][key])
 
 
 def availability(boss: Any, name: str) -> Any:
@@ -76,10 +80,11 @@ def test_agents_and_supervisor_use_the_tools(live_stack: LiveStack, chromium: An
     # The stack is shared with the other browser tests: the reports are compared with before.
     handoffs_before = reported(live_stack, "handoffs", "handoffs")
     claimed_before = reported(live_stack, "queue_wait", "claimed")
-    # The staff's browsers keep the contact centre's time (the reports' days are Asia/Shanghai days): in
-    # the machine's UTC the page's default "last 7 days" ended a day early from 16:00 UTC on.
+    # The agents keep the contact centre's time; the supervisor's browser is far from it (a laptop still
+    # on Pacific time): the reports' default period is the server's Asia/Shanghai days all the same.
     desk = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "viewport": {"width": 1400, "height": 900}}
-    desks = [chromium.new_context(**desk) for _ in range(3)]
+    desks = [chromium.new_context(**{**desk, "timezone_id": "America/Los_Angeles"})]
+    desks += [chromium.new_context(**desk) for _ in range(2)]
     phones = [chromium.new_context(locale="zh-CN", viewport={"width": 420, "height": 780}) for _ in range(3)]
     boss, zhang, chen = (c.new_page() for c in desks)
     dialogs: list[str] = []
@@ -197,6 +202,9 @@ def test_agents_and_supervisor_use_the_tools(live_stack: LiveStack, chromium: An
         handoffs = boss.locator("#report-handoffs .summary")
         expect(handoffs).to_contain_text(f"转人工次数：{handoffs_before + 3}")
         expect(boss.locator("#report-queue_wait .summary")).to_contain_text(f"已接入：{claimed_before + 3}")
+        period = report(live_stack, "handoffs")["query"]
+        expect(boss.locator("#from")).to_have_value(period["first_day"])
+        expect(boss.locator("#to")).to_have_value(period["last_day"])
         boss.screenshot(path=str(SCREENSHOTS / "agent_tools_reports.png"), full_page=True)
         assert dialogs == []
     finally:

@@ -65,6 +65,7 @@ def test_supervisors_and_admins_get_every_figure(client: TestClient, user: str) 
     body = client.get(f"/api/reports?{PERIOD}", headers=login(client, user)).json()
     assert [f["name"] for f in body["figures"]] == list(FIGURE_NAMES)
     assert body["query"]["start"] == "2026-11-29T16:00:00+00:00"
+    assert (body["query"]["first_day"], body["query"]["last_day"]) == (history.DAY, history.DAY)
     containment = body["figures"][0]
     assert containment["summary"] == {"conversations": 5, "contained": 2, "with_human": 3, "rate": 0.4}
     assert containment["columns"] == ["outcome", "conversations"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.reports import InvalidReportQuery, Reports
+from gateway.reports.query import parse_query
 from gateway.reports.table import Figure
 from kefu.db import make_engine, make_session_factory, upgrade_database
 from tests.unit.reports import history
@@ -186,3 +189,19 @@ def test_bad_periods_and_channels_are_refused_in_both_languages(
     with pytest.raises(InvalidReportQuery) as caught:
         reports.query(date_from, date_to, channel)
     assert caught.value.zh and caught.value.en
+
+
+@pytest.mark.parametrize(
+    ("utc_now", "first_day", "last_day"),
+    [
+        # 15:59 UTC is still 23:59 of 1 December in Shanghai; 16:00 UTC is already 2 December there.
+        ("2026-12-01T15:59:00+00:00", "2026-11-25", "2026-12-01"),
+        ("2026-12-01T16:00:00+00:00", "2026-11-26", "2026-12-02"),
+    ],
+)
+def test_the_default_period_is_the_last_seven_shanghai_days(
+    utc_now: str, first_day: str, last_day: str
+) -> None:
+    """What the reports page shows when no period is chosen, whatever the browser's timezone."""
+    q = parse_query(None, None, None, now=datetime.fromisoformat(utc_now))
+    assert (q.to_dict()["first_day"], q.to_dict()["last_day"]) == (first_day, last_day)
