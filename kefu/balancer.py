@@ -3,7 +3,11 @@
 It proxies HTTP and WebSockets round-robin to the gateways on loopback. A gateway that refuses
 connections is skipped (nginx retries a request on the next one when it could not be sent), so a
 killed gateway costs the customer nothing but a WebSocket reconnect, which the widget does on its
-own, resuming by sequence number. The gateways believe its ``X-Forwarded-For`` (they list it in
+own, resuming by sequence number. ``max_fails=0``: nginx never marks a gateway down, because a
+gateway that was down a moment ago (and is back) must still take the requests when the other one
+dies; with ``max_fails=1 fail_timeout=2s`` both were "down" in that window and customers got a
+502 "no live upstreams". A refused loopback connection costs microseconds, so nothing is saved by
+skipping. The gateways believe its ``X-Forwarded-For`` (they list it in
 ``KEFU_TRUSTED_PROXIES``), so the per-IP limits still see the customer.
 """
 
@@ -51,7 +55,7 @@ http {{
 
 
 def nginx_conf(host: str, port: int, gateways: list[tuple[str, int]], run_dir: Path) -> str:
-    servers = "\n".join(f"        server {h}:{p} max_fails=1 fail_timeout=2s;" for h, p in gateways)
+    servers = "\n".join(f"        server {h}:{p} max_fails=0;" for h, p in gateways)
     return CONF.format(run=run_dir, servers=servers, host=host, port=port)
 
 
