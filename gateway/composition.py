@@ -23,7 +23,7 @@ from gateway.conversation_owner import ConversationOwner
 from gateway.conversations import ConversationStore
 from gateway.coordination import wiring
 from gateway.human_queue import HumanQueue
-from gateway.metrics import timed_index_load
+from gateway.metrics import count_message, timed_index_load
 from gateway.rasa_client import RasaClient
 from gateway.reports import setup as reports_setup
 from gateway.routing import ConversationRouter
@@ -39,7 +39,9 @@ async def compose(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None
     state = app.state
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    store = ConversationStore(session_factory, retention_days=settings.history_retention_days)
+    store = ConversationStore(
+        session_factory, retention_days=settings.history_retention_days, on_stored=count_message
+    )
     rasa = RasaClient(
         settings.rasa_replica_urls or settings.rasa_url,
         token=settings.rasa_token.get_secret_value(),

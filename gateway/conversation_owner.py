@@ -13,6 +13,7 @@ channel dispatcher reads), so every channel gets it live.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import anyio
@@ -21,6 +22,7 @@ from gateway.conversations import ConversationInfo, ConversationStore, OutgoingM
 from gateway.coordination import ConversationLocks, EventHub
 from gateway.hub import CONSOLE_TOPIC, conversation_topic
 from gateway.keyed_locks import KeyedLocks
+from gateway.message_rows import RowWriter
 
 
 def publish_message(hub: EventHub, conversation_id: str, message: StoredMessage) -> None:
@@ -50,12 +52,29 @@ class ConversationOwner:
             publish_message(self.hub, conversation_id, stored)
         return stored, new
 
+    async def store_customer(
+        self, conversation_id: str, message: OutgoingMessage, *, client_msg_id: str | None = None
+    ) -> tuple[ConversationInfo, StoredMessage, bool]:
+        """Store and announce a customer's message; also returns the conversation it went to."""
+        info, stored, new = await anyio.to_thread.run_sync(
+            lambda: self.store.append_customer(conversation_id, message, client_msg_id=client_msg_id)
+        )
+        if new:
+            publish_message(self.hub, conversation_id, stored)
+        return info, stored, new
+
     async def store_while(
-        self, conversation_id: str, state: str, messages: list[OutgoingMessage]
+        self,
+        conversation_id: str,
+        state: str,
+        messages: list[OutgoingMessage],
+        *,
+        also: Sequence[RowWriter] = (),
     ) -> tuple[str, list[StoredMessage]]:
-        """Store and announce messages only while the conversation is in ``state`` (one transaction)."""
+        """Store and announce messages only while the conversation is in ``state`` (one transaction,
+        with ``also``)."""
         current, stored = await anyio.to_thread.run_sync(
-            lambda: self.store.append_while(conversation_id, state, messages)
+            lambda: self.store.append_while(conversation_id, state, messages, also=also)
         )
         for message in stored:
             publish_message(self.hub, conversation_id, message)

@@ -76,6 +76,11 @@ def timed_index_load(load: Any) -> Any:
     return result
 
 
+def count_message(channel: str, sender: str) -> None:
+    """A message was stored (told by :class:`gateway.conversations.ConversationStore`)."""
+    MESSAGES.labels(channel, sender).inc()
+
+
 def observe_rasa(outcome: str, seconds: float) -> None:
     RASA_REQUESTS.labels(outcome).observe(seconds)
     if outcome != "ok":

@@ -1,7 +1,9 @@
 """Hooks the Prometheus metrics into the gateway (``gateway/metrics.py`` defines them).
 
-Messages, handoffs, claims and overdue flags are counted where they are written (SQLAlchemy
-events on the tables), so every path that stores one is counted, whoever wrote it.
+Handoffs, claims and overdue flags are counted where they are written (SQLAlchemy events on the
+tables), so every path that stores one is counted, whoever wrote it. Messages have one writer, the
+conversation store, which counts them itself (:func:`gateway.metrics.count_message`, passed in by
+the composition root): its busiest writes are Core statements, which fire no ORM events.
 """
 
 from __future__ import annotations
@@ -18,13 +20,11 @@ from gateway import metrics
 from gateway.agents.models import Handoff
 from gateway.conversations import ConversationInfo
 from gateway.metrics_settings import MetricsSettings
-from gateway.models import Conversation, Message
+from gateway.models import Conversation
 from gateway.rasa_reply import BotReply
 from kefu.db import session_scope
 from tickets.models import Ticket
 
-CHANNEL_CACHE = 10_000
-_channels: dict[str, str] = {}
 _listening = False
 
 
@@ -65,25 +65,9 @@ def _listen() -> None:
     if _listening:
         return
     _listening = True
-    event.listen(Message, "after_insert", _message_stored)
     event.listen(Handoff, "after_insert", _handoff_opened)
     event.listen(Handoff, "after_update", _handoff_changed)
     event.listen(Ticket, "after_update", _ticket_changed)
-
-
-def _message_stored(_mapper: Any, connection: Any, row: Message) -> None:
-    channel = _channels.get(row.conversation_id)
-    if channel is None:
-        channel = (
-            connection.execute(
-                select(Conversation.channel).where(Conversation.id == row.conversation_id)
-            ).scalar_one_or_none()
-            or "unknown"
-        )
-        if len(_channels) >= CHANNEL_CACHE:
-            _channels.clear()
-        _channels[row.conversation_id] = channel
-    metrics.MESSAGES.labels(channel, row.sender).inc()
 
 
 def _handoff_opened(_mapper: Any, _connection: Any, row: Handoff) -> None:

@@ -20,6 +20,7 @@ from gateway.conversation_owner import ConversationOwner
 from gateway.conversations import ConversationInfo, OutgoingMessage, StoredMessage
 from gateway.coordination import ConversationLocks
 from gateway.human_queue import HumanQueue
+from gateway.message_rows import RowWriter
 from gateway.rasa_client import RasaClient, RasaUnavailable
 from gateway.rasa_reply import BotReply, translate_rasa_messages
 from kefu.message_metadata import with_message_id
@@ -40,8 +41,11 @@ BACKLOG_PER_CONVERSATION = 20
 BACKLOG_CONVERSATIONS = 2000
 UNANSWERED_WINDOW = timedelta(minutes=10)  # older unanswered messages are for a person, not a late bot
 HUMAN_BUTTON = {"title": "转人工客服", "payload": "/request_human"}
-# Told of every answer Rasa gave (reports' bot turns, metrics); must not raise.
+# Told of every answer Rasa gave (metrics); must not raise.
 ReplyListener = Callable[[ConversationInfo, BotReply], Awaitable[None]]
+# What to write about every answer Rasa gave (the reports' bot turn), in the transaction that stores
+# the reply (or one of its own when nothing is stored).
+ReplyWriter = Callable[[ConversationInfo, BotReply], RowWriter]
 
 
 @dataclass
@@ -62,6 +66,7 @@ class BacklogAnswering:
     _locks: ConversationLocks
     _backlog: dict[str, list[tuple[StoredMessage, dict[str, Any] | None]]]
     reply_listeners: list[ReplyListener]
+    reply_writers: list[ReplyWriter]
 
     async def _tell_listeners(self, conv: ConversationInfo, reply: BotReply) -> None:
         for listener in self.reply_listeners:
@@ -69,6 +74,19 @@ class BacklogAnswering:
                 await listener(conv, reply)
             except Exception:  # a report or a metric never costs the customer an answer
                 log.exception("reply listener failed for %s", conv.id[:8])
+
+    def _reply_rows(self, conv: ConversationInfo, reply: BotReply) -> list[RowWriter]:
+        return [writer(conv, reply) for writer in self.reply_writers]
+
+    async def _record_reply(self, conv: ConversationInfo, reply: BotReply) -> None:
+        """Write the rows about an answer whose reply is not stored with them (nothing to store)."""
+        rows = self._reply_rows(conv, reply)
+        if not rows:
+            return
+        try:
+            await anyio.to_thread.run_sync(self.owner.store.write, rows)
+        except Exception:  # a report never costs the customer an answer
+            log.exception("recording the bot turn failed for %s", conv.id[:8])
 
     @property
     def backlog_size(self) -> int:
@@ -138,14 +156,21 @@ class BacklogAnswering:
             reply = translate_rasa_messages(raw)
             await self._tell_listeners(conv, reply)
             async with self.owner.state_lock(conv.id):
-                current = await self._get(conv.id)
-                if current.state != "bot":
+                if not reply.messages and reply.handoff is None:
+                    await self._record_reply(conv, reply)
+                    current = await self._get(conv.id)
+                    if current.state != "bot":
+                        self._backlog.pop(conv.id, None)
+                        return True
+                    await self._apology(conv.id, ACTION_FAILED_TEXT)
+                    continue
+                # The whole reply in one transaction, only while the bot still answers.
+                state, _ = await self.owner.store_while(
+                    conv.id, "bot", reply.messages, also=self._reply_rows(conv, reply)
+                )
+                if state != "bot":
                     self._backlog.pop(conv.id, None)
                     return True
-                if not reply.messages and reply.handoff is None:
-                    await self._apology(conv.id, ACTION_FAILED_TEXT)
-                for message in reply.messages:
-                    await self.owner.store_message(conv.id, message)
                 if reply.handoff is not None:
                     handoff = reply.handoff
                     await self.human_queue.enqueue_locked(

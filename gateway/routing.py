@@ -44,6 +44,7 @@ from gateway.rasa_backlog import (
     RASA_DOWN_TEXT,
     BacklogAnswering,
     ReplyListener,
+    ReplyWriter,
 )
 from gateway.rasa_backlog import (
     RouteResult as RouteResult,
@@ -68,6 +69,7 @@ class ConversationRouter(BacklogAnswering):
         *,
         rate_ticket: TicketRater | None = None,
         reply_listeners: Sequence[ReplyListener] = (),
+        reply_writers: Sequence[ReplyWriter] = (),
         locks: ConversationLocks | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -77,7 +79,8 @@ class ConversationRouter(BacklogAnswering):
         self.rasa = rasa
         self.human_queue = human_queue
         self.rate_ticket = rate_ticket  # None: ratings are not recorded (no ticket service)
-        self.reply_listeners = list(reply_listeners)  # the reports' bot turns, metrics
+        self.reply_listeners = list(reply_listeners)  # metrics
+        self.reply_writers = list(reply_writers)  # the reports' bot turns, stored with the reply
         self.clock = clock
         # In memory: locks exist only while held or awaited; in a cluster, shared by every gateway.
         self._locks = locks or KeyedLocks()
@@ -111,14 +114,13 @@ class ConversationRouter(BacklogAnswering):
     ) -> RouteResult:
         """Store the customer's message and get it answered by whoever answers now."""
         async with self.lock(conversation_id):
-            conv = await self.get(conversation_id)
             custom: dict[str, Any] = {}
-            if is_payload(text):
+            if is_payload(text):  # a button: show its label, not the payload (a read of its own)
                 buttons = await anyio.to_thread.run_sync(self.store.last_buttons, conversation_id)
                 label = payload_label(text, buttons)
                 if label:
                     custom["display"] = label
-            customer, new = await self.store_message(
+            conv, customer, new = await self.owner.store_customer(
                 conversation_id,
                 OutgoingMessage(sender="customer", text=text, custom=custom),
                 client_msg_id=client_msg_id,
@@ -185,6 +187,7 @@ class ConversationRouter(BacklogAnswering):
         reply = translate_rasa_messages(raw)
         await self._tell_listeners(conv, reply)
         if not reply.messages and reply.handoff is None:
+            await self._record_reply(conv, reply)
             # Rasa answers [] when a custom action failed or timed out: never leave silence.
             log.warning("Rasa gave no answer for conversation %s (action server down or slow?)", conv.id[:8])
             if risk:
@@ -193,7 +196,9 @@ class ConversationRouter(BacklogAnswering):
                 return RouteResult(out, "queue" if out else (await self.get(conv.id)).state, customer)
             return RouteResult([await self._apology(conv.id, ACTION_FAILED_TEXT)], "bot", customer)
         async with self.state_lock(conv.id):
-            state, out = await self.owner.store_while(conv.id, "bot", reply.messages)
+            state, out = await self.owner.store_while(
+                conv.id, "bot", reply.messages, also=self._reply_rows(conv, reply)
+            )
             if state != "bot":
                 # An agent or the queue took the conversation while Rasa was thinking.
                 log.info("dropping %d in-flight bot message(s) for %s", len(reply.messages), conv.id[:8])
