@@ -1,4 +1,8 @@
-"""FastAPI dependencies: the process-wide services kept on ``app.state``."""
+"""FastAPI dependencies: the process-wide services kept on ``app.state``.
+
+The ones that only read ``app.state`` are ``async``: FastAPI runs a plain ``def`` dependency in a
+worker thread, a thread hop per dependency per request for an attribute lookup.
+"""
 
 from __future__ import annotations
 
@@ -16,29 +20,29 @@ if TYPE_CHECKING:
     from tickets import TicketService
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     settings: GatewaySettings = request.app.state.settings
     return settings
 
 
-def get_router(request: Request) -> ConversationRouter:
+async def get_router(request: Request) -> ConversationRouter:
     router: ConversationRouter = request.app.state.router
     return router
 
 
-def get_store(request: Request) -> ConversationStore:
+async def get_store(request: Request) -> ConversationStore:
     store: ConversationStore = request.app.state.store
     return store
 
 
-def get_knowledge_base(request: Request) -> Any:
+async def get_knowledge_base(request: Request) -> Any:
     kb = getattr(request.app.state, "knowledge_base", None)
     if kb is None:
         raise ApiError(503, "kb_unavailable", "知识库索引尚未就绪", "Knowledge base index is not available")
     return kb
 
 
-def get_ticket_service(request: Request) -> TicketService:
+async def get_ticket_service(request: Request) -> TicketService:
     service: TicketService = request.app.state.ticket_service
     return service
 
