@@ -21,6 +21,11 @@ from gateway.rasa_replicas import HashRing, ReplicaHealth
 CHANNEL_PATH = "/webhooks/gateway/webhook"
 CHANNEL_SECRET_HEADER = "X-Kefu-Channel-Secret"
 
+# Every chat waiting for Rasa holds one connection. httpx keeps only 20 idle ones by default, so
+# under load most answers closed their connection and the next message opened a new one (a TCP
+# connect and a close per message, in the gateway and in Rasa).
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)  # httpx: 100 and 20
+
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer in time or answered with an error.
@@ -52,7 +57,9 @@ class RasaClient:
         urls = [url.rstrip("/") for url in urls]
         self.ring = HashRing(urls)
         self.health = ReplicaHealth(down_seconds)
-        self._clients = {url: httpx.AsyncClient(base_url=url, timeout=timeout) for url in urls}
+        self._clients = {
+            url: httpx.AsyncClient(base_url=url, timeout=timeout, limits=POOL_LIMITS) for url in urls
+        }
         self._token = token
         self._channel_headers = {CHANNEL_SECRET_HEADER: channel_secret} if channel_secret else {}
         # (outcome "ok"/"unavailable"/"error", seconds) per message sent; set by gateway.metrics_setup.
