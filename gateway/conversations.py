@@ -5,8 +5,7 @@ The values it hands out are in :mod:`gateway.conversation_types` (importable fro
 Plain synchronous SQLAlchemy; async callers run it in a worker thread. Every write is
 one transaction retried on lock contention (:func:`kefu.db.retry_when_locked`), so a
 busy SQLite file costs a short wait, not a 30 s stall or a lost message. The two writes
-every chat message costs (:meth:`ConversationStore.append_customer`,
-:meth:`ConversationStore.append_while`) are Core statements (:mod:`gateway.message_rows`).
+every chat message costs are in :class:`gateway.message_writes.MessageWrites`.
 
 The store is the only writer of messages, so it also counts them (``on_stored``: the
 ``kefu_messages_total`` metric).
@@ -14,14 +13,12 @@ The store is the only writer of messages, so it also counts them (``on_stored``:
 
 from __future__ import annotations
 
-import logging
 import secrets
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.agents.handoffs import note_agent_reply
@@ -31,23 +28,12 @@ from gateway.conversation_types import ConversationNotFound as ConversationNotFo
 from gateway.conversation_types import OutgoingMessage as OutgoingMessage
 from gateway.conversation_types import StateConflict as StateConflict
 from gateway.conversation_types import StoredMessage as StoredMessage
-from gateway.message_rows import (
-    RowWriter,
-    active_conversation,
-    by_client_id,
-    insert_customer_message,
-    insert_while,
-)
+from gateway.message_writes import MessageCounter, MessageWrites
 from gateway.models import Conversation, Message, utcnow
-from kefu.db import is_lock_error, retry_when_locked, session_scope
-
-log = logging.getLogger(__name__)
-
-# Told (channel, sender) of every message stored, in the storing thread; must not raise.
-MessageCounter = Callable[[str, str], None]
+from kefu.db import retry_when_locked, session_scope
 
 
-class ConversationStore:
+class ConversationStore(MessageWrites):
     """All reads and writes of conversations and messages."""
 
     def __init__(
@@ -61,11 +47,6 @@ class ConversationStore:
         self._engine = session_factory.kw["bind"]
         self._retention = timedelta(days=retention_days)
         self._on_stored = on_stored
-
-    def _count(self, channel: str, messages: Sequence[StoredMessage]) -> None:
-        if self._on_stored is not None:
-            for message in messages:
-                self._on_stored(channel, message.sender)
 
     @retry_when_locked()
     def create(self, *, channel: str = "web", channel_user_id: str | None = None) -> ConversationInfo:
@@ -150,102 +131,6 @@ class ConversationStore:
                     if existing is not None:
                         return stored_of(existing), False
             raise
-
-    @retry_when_locked()
-    def append_customer(
-        self, conversation_id: str, message: OutgoingMessage, *, client_msg_id: str | None = None
-    ) -> tuple[ConversationInfo, StoredMessage, bool]:
-        """Store a customer's message in a live conversation, in one transaction.
-
-        Returns the conversation (as the message found it), the stored message and whether it is
-        new; a repeated ``client_msg_id`` returns the message stored the first time. Raises
-        :class:`ConversationNotFound` for an unknown or expired conversation (nothing stored).
-        """
-        if message.sender not in SENDERS:
-            raise ValueError(f"unknown sender {message.sender!r}")
-        since = utcnow() - self._retention
-        try:
-            with self._engine.begin() as conn:
-                if client_msg_id:
-                    existing = by_client_id(conn, conversation_id, client_msg_id)
-                    if existing is not None:
-                        return self._known(conn, conversation_id, since), existing, False
-                now = utcnow()
-                stored = insert_customer_message(conn, conversation_id, message, client_msg_id, now, since)
-                if stored is None:
-                    raise ConversationNotFound(conversation_id)
-        except IntegrityError:
-            if not client_msg_id:
-                raise
-            with self._engine.connect() as conn:  # two deliveries of one client id raced; the first won
-                existing = by_client_id(conn, conversation_id, client_msg_id)
-                if existing is None:
-                    raise
-                return self._known(conn, conversation_id, since), existing, False
-        info, customer = stored
-        self._count(info.channel, [customer])
-        return info, customer, True
-
-    @staticmethod
-    def _known(conn: Connection, conversation_id: str, since: datetime) -> ConversationInfo:
-        info = active_conversation(conn, conversation_id, since)
-        if info is None:
-            raise ConversationNotFound(conversation_id)
-        return info
-
-    @retry_when_locked()
-    def append_while(
-        self,
-        conversation_id: str,
-        state: str,
-        messages: Sequence[OutgoingMessage],
-        *,
-        also: Sequence[RowWriter] = (),
-    ) -> tuple[str, list[StoredMessage]]:
-        """Store messages in one transaction, only while the conversation is in ``state``.
-
-        Returns the conversation's state and the stored messages: none when the state differs (an
-        agent took over while the bot was thinking). ``also`` are written in the same transaction
-        whether or not the messages were (the reports' bot turn). The bot's reply is the gateway's
-        busiest write after the customer's message: one transaction, not a read and one per message.
-        """
-        if any(m.sender not in SENDERS for m in messages):
-            raise ValueError("unknown sender")
-        try:
-            channel, current, stored = self._insert_while(conversation_id, state, messages, also)
-        except SQLAlchemyError as exc:
-            if not also or is_lock_error(exc):
-                raise
-            # A report row never costs the customer the answer: store the reply without it.
-            log.exception(
-                "rows stored with a reply failed for %s; storing the reply alone", conversation_id[:8]
-            )
-            channel, current, stored = self._insert_while(conversation_id, state, messages, ())
-        if channel is not None:
-            self._count(channel, stored)
-        return current, stored
-
-    def _insert_while(
-        self,
-        conversation_id: str,
-        state: str,
-        messages: Sequence[OutgoingMessage],
-        also: Sequence[RowWriter],
-    ) -> tuple[str | None, str, list[StoredMessage]]:
-        with self._engine.begin() as conn:
-            channel, current, stored = insert_while(conn, conversation_id, state, messages, utcnow())
-            if not current:
-                raise ConversationNotFound(conversation_id)
-            for write in also:
-                write(conn)
-        return channel, current, stored
-
-    @retry_when_locked()
-    def write(self, writes: Sequence[RowWriter]) -> None:
-        """Run ``writes`` in one transaction (a bot turn whose reply stored nothing)."""
-        with self._engine.begin() as conn:
-            for write in writes:
-                write(conn)
 
     @staticmethod
     def _by_client_id(session: Session, conversation_id: str, client_msg_id: str) -> Message | None:
