@@ -27,6 +27,32 @@ for _keep in "，：；？！（）":
     _FULLWIDTH.pop(ord(_keep), None)
 _FULLWIDTH[0x3000] = 0x20  # ideographic space
 
+# Taiwanese telecom words OpenCC's t2s leaves as they are (its tw2sp phrase table would fix them but
+# also turns mainland words into others: 查询 -> 查找, 程序 -> 进程, 么 -> 幺). Applied after t2s, so
+# the keys are simplified; longer keys first.
+_TAIWAN_WORDS = {
+    "行动电话": "手机",
+    "资费方案": "套餐",
+    "客服专线": "客服热线",
+    "加值服务": "增值业务",
+    "光世代": "光纤宽带",
+    "吃到饱": "不限量",
+    "传输量": "流量",
+    "基地台": "基站",
+    "简讯": "短信",
+    "讯号": "信号",
+    "网路": "网络",
+    "宽频": "宽带",
+    "门号": "号码",
+    "携码": "携号转网",
+    "市话": "固话",
+    "储值": "充值",
+    "绑约": "合约",
+    "停话": "停机",
+    "门市": "营业厅",
+    "申办": "办理",
+}
+_TAIWAN_WORD = re.compile("|".join(sorted(_TAIWAN_WORDS, key=len, reverse=True)))
 _URL = re.compile(r"https?://[^\s\u4e00-\u9fff，。]+")
 _HASHTAG = re.compile(r"#[^#\n]{1,40}#")
 # A Weibo @mention ends at whitespace or punctuation; without such an end only an ASCII handle is cut
@@ -49,6 +75,13 @@ _REPEATED_WORD = re.compile(r"(那个|就是|这个|然后|我想|请问)(?:\1)+
 _REPEATED_PRONOUN = re.compile(r"([我你他她它])\1+(?![们])")
 # Numeral stutter: 五五十块 -> 五十块, 一一百 -> 一百 (a digit said twice before a unit).
 _NUMERAL_STUTTER = re.compile(r"([一二两三四五六七八九])\1(?=[十百千万块元])")
+# Numbers read out digit by digit, as phone transcripts spell them (一三九一二三四五六七八, 幺零零八六,
+# 二零二四年): at least four digit characters, spaces between groups allowed, with three different
+# digits or seven characters or more (so 七七八八 and 一五一十 stay words), not followed by a unit
+# (四五十块 is a number of another kind).
+_DIGIT_CHARS = "零〇幺一二三四五六七八九"
+_SPOKEN_DIGITS = re.compile(rf"[{_DIGIT_CHARS}](?: ?[{_DIGIT_CHARS}]){{3,}}(?![十百千万亿])")
+_DIGIT_VALUES = str.maketrans(_DIGIT_CHARS, "001123456789")
 _SPACES = re.compile(r"[ \t]{2,}")
 _EDGE_PUNCT = " ，,、：:"
 
@@ -58,6 +91,13 @@ def _converter() -> Any:
     import opencc
 
     return opencc.OpenCC("t2s")
+
+
+def _spoken_digits(match: re.Match[str]) -> str:
+    run = match.group(0).replace(" ", "")
+    if len(set(run)) < 3 and len(run) < 7:
+        return match.group(0)
+    return run.translate(_DIGIT_VALUES)
 
 
 def to_simplified(text: str) -> str:
@@ -71,6 +111,7 @@ def normalize(text: str) -> str:
         return text
     out = unicodedata.normalize("NFC", text).translate(_FULLWIDTH)
     out = to_simplified(out)
+    out = _TAIWAN_WORD.sub(lambda m: _TAIWAN_WORDS[m.group(0)], out)
     out = _URL.sub(" ", out)
     out = _LOCATION_TAG.sub("", out)
     out = _HASHTAG.sub(" ", out)
@@ -82,6 +123,7 @@ def normalize(text: str) -> str:
     out = _REPEATED_WORD.sub(r"\1", out)
     out = _REPEATED_PRONOUN.sub(r"\1", out)
     out = _NUMERAL_STUTTER.sub(r"\1", out)
+    out = _SPOKEN_DIGITS.sub(_spoken_digits, out)
     out = _SPACES.sub(" ", out).strip(_EDGE_PUNCT)
     out = _LEADING_FILLER.sub("", out)
     out = _LONE_FILLER.sub("", out)

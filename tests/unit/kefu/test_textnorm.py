@@ -95,3 +95,34 @@ def test_a_message_that_is_only_noise_keeps_its_text() -> None:
     assert normalize("嗯") == "嗯"
     assert normalize("😡") == "😡"
     assert normalize("") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我的号码是一三九一二三四五六七八", "我的号码是13912345678"),
+        ("嗯手机号是幺五零 零零幺二 三四五六", "手机号是15000123456"),
+        ("验证码是三八二九", "验证码是3829"),
+        ("打了好几次幺零零八六都没人接", "打了好几次10086都没人接"),
+        ("二零二四年十一月开始扣的", "2024年十一月开始扣的"),
+    ],
+)
+def test_numbers_read_out_digit_by_digit_become_digits(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text", ["七七八八的问题一大堆", "一五一十说清楚", "三四百块钱", "四五六七十块"])
+def test_number_words_that_are_not_digit_strings_stay(text: str) -> None:
+    assert normalize(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("門號收不到簡訊，訊號也很差", "号码收不到短信，信号也很差"),
+        ("家裡的寬頻網路一直斷線", "家里的宽带网络一直断线"),
+        ("想攜碼到別家，綁約還沒到期", "想携号转网到别家，合约还没到期"),
+    ],
+)
+def test_taiwanese_telecom_words_become_mainland_ones(text: str, expected: str) -> None:
+    assert normalize(text) == expected

@@ -1,0 +1,179 @@
+"""Seconds-long NLU experiments: the BlendedIntentClassifier's linear model without `rasa train`.
+
+Embeds every training and evaluation text once with the exported m3e-small ONNX model (the
+M3EFeaturizer's encoder and pooling, cached in var/nlu-fastloop/), adds the RegexFeaturizer's
+sentence hits (the patterns and lookups of bot/data/lookups.yml), fits the LinearIntentModel of
+bot/components/intent_blend.py on bot/data/ and scores it on the test split (first intent) and the
+real-text sets (acceptable set). DIET is left out: the linear model carries 0.7 of the blend, so a
+change that helps it here is worth a real `make train` + `make nlu-report`, which decides.
+
+The clean hold-out set is scored in aggregate only (its misclassified texts are never printed, so
+no training data is written from them); ``--errors`` lists the errors of the other sets. The untouched
+set (tests/data/nlu_real_holdout3.yml) is left out unless ``--untouched`` is given: score it once,
+when tuning is over.
+
+Run in the Rasa venv (same scikit-learn as training):
+  PYTHONPATH=$PWD .venv-rasa/bin/python scripts/nlu_fastloop.py [--C 30] [--char-weight 0.5] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.components.intent_blend import LinearIntentModel  # noqa: E402
+from kefu.textnorm import normalize  # noqa: E402
+from scripts.nlu_report import (  # noqa: E402
+    CLEAN_SETS,
+    REAL_SETS,
+    REAL_UNTOUCHED,
+    TEST_SPLIT,
+    TRAIN_DIR,
+    example_texts,
+)
+
+CACHE = ROOT / "var" / "nlu-fastloop" / "vectors.npz"
+ONNX_DIR = ROOT / "var" / "models" / "m3e-small"
+Vectors = npt.NDArray[np.float32]
+
+
+class Embedder:
+    """m3e-small sentence vectors (mean over word pieces, L2-normalised), cached by text."""
+
+    def __init__(self, model_dir: Path, cache: Path) -> None:
+        self._dir = model_dir
+        self._cache_path = cache
+        self._cache: dict[str, Vectors] = {}
+        self._session: Any = None
+        if cache.exists():
+            with np.load(cache, allow_pickle=False) as data:
+                keys = [str(k) for k in data["keys"]]
+                self._cache = dict(zip(keys, data["vectors"], strict=True))
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def _encode(self, texts: list[str]) -> Vectors:
+        if self._session is None:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = 1
+            self._session = ort.InferenceSession(
+                str(self._dir / "model.onnx"), opts, providers=["CPUExecutionProvider"]
+            )
+            self._tok = Tokenizer.from_file(str(self._dir / "tokenizer.json"))
+            self._tok.enable_truncation(max_length=256)
+            self._tok.enable_padding()
+        enc = self._tok.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        (hidden,) = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )
+        m = mask[..., None].astype(np.float32)
+        vec = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+        out: Vectors = (vec / np.linalg.norm(vec, axis=1, keepdims=True)).astype(np.float32)
+        return out
+
+    def __call__(self, texts: Sequence[str]) -> Vectors:
+        todo = sorted({t for t in texts if self._key(t) not in self._cache}, key=len)
+        for i in range(0, len(todo), 32):
+            batch = todo[i : i + 32]
+            for text, vec in zip(batch, self._encode(batch), strict=True):
+                self._cache[self._key(text)] = vec
+        if todo:
+            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+            keys = list(self._cache)
+            np.savez(self._cache_path, keys=np.array(keys), vectors=np.stack([self._cache[k] for k in keys]))
+        return np.stack([self._cache[self._key(t)] for t in texts])
+
+
+def regex_patterns() -> list[re.Pattern[str]]:
+    """The RegexFeaturizer's patterns in file order (regexes, then lookup tables as alternations)."""
+    data = yaml.safe_load((TRAIN_DIR / "lookups.yml").read_text(encoding="utf-8"))
+    out = []
+    for block in data["nlu"]:
+        items = [line[2:].strip() for line in block["examples"].splitlines() if line.strip().startswith("- ")]
+        if "regex" in block:
+            out += [re.compile(p) for p in items]
+        else:
+            out.append(re.compile("|".join(re.escape(i) for i in items)))
+    return out
+
+
+def regex_hits(texts: Sequence[str], patterns: list[re.Pattern[str]]) -> Vectors:
+    return np.array([[float(bool(p.search(t))) for p in patterns] for t in texts], dtype=np.float32)
+
+
+def load(path: Path) -> tuple[list[str], list[str], list[list[str]]]:
+    texts, firsts, acceptable = [], [], []
+    for text, intent, md in example_texts(path):
+        texts.append(normalize(text))
+        firsts.append(intent)
+        acceptable.append(list(md.get("acceptable") or [intent]))
+    return texts, firsts, acceptable
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--C", type=float, default=30.0)
+    parser.add_argument("--char-weight", type=float, default=0.5)
+    parser.add_argument("--balanced", action="store_true")
+    parser.add_argument("--no-regex", action="store_true")
+    parser.add_argument("--train-glob", default="nlu*.yml")
+    parser.add_argument("--exclude", nargs="*", default=[], help="training files to leave out (names)")
+    parser.add_argument("--errors", action="store_true", help="list errors (never of the clean sets)")
+    parser.add_argument(
+        "--untouched", action="store_true", help="also score the untouched set (only once tuning is over)"
+    )
+    args = parser.parse_args()
+
+    embed = Embedder(ONNX_DIR, CACHE)
+    patterns = [] if args.no_regex else regex_patterns()
+    train_t: list[str] = []
+    train_y: list[str] = []
+    for f in sorted(TRAIN_DIR.glob(args.train_glob)):
+        if f.name in args.exclude:
+            continue
+        t, y, _ = load(f)
+        train_t += t
+        train_y += y
+
+    def feats(texts: list[str]) -> Vectors:
+        return np.hstack([embed(texts), regex_hits(texts, patterns)]) if patterns else embed(texts)
+
+    model = LinearIntentModel.fit(
+        feats(train_t), train_t, train_y, c=args.C, char_weight=args.char_weight, balanced=args.balanced
+    )
+    sets = [(TEST_SPLIT, "test split")] + [
+        (p, title) for p, _, title, _ in REAL_SETS if args.untouched or p != REAL_UNTOUCHED
+    ]
+    for path, title in sets:
+        texts, firsts, acceptable = load(path)
+        probs = model.predict_proba(feats(texts), texts)
+        pred = [model.intents[i] for i in probs.argmax(axis=1)]
+        ok = [p in a for p, a in zip(pred, acceptable, strict=True)]
+        first = np.mean([p == f for p, f in zip(pred, firsts, strict=True)])
+        print(f"{title:20s} n={len(texts):4d} acceptable {np.mean(ok):.3f} first {first:.3f}")
+        if args.errors and path not in CLEAN_SETS:
+            for text, p, a, good in zip(texts, pred, acceptable, ok, strict=True):
+                if not good:
+                    print(f"    {'/'.join(a):40s} -> {p:15s} {text[:70]}")
+
+
+if __name__ == "__main__":
+    main()
