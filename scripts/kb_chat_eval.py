@@ -28,7 +28,8 @@ from urllib.request import Request, urlopen
 
 from gateway.rasa_client import CHANNEL_PATH, CHANNEL_SECRET_HEADER
 from gateway.rasa_reply import translate_rasa_messages
-from kefu.settings import REPO_ROOT, CommonSettings
+from kefu.cluster import loopback_settings
+from kefu.settings import REPO_ROOT
 from kefu.supervisor import Supervisor, build_services, service_env
 from kefu.supervisor_services import port_free
 from retrieval.answer_eval import judge, load_rows
@@ -115,23 +116,10 @@ class ChatClient:
         return ChatReply(text, cited, str((reply.nlu or {}).get("intent") or "?"))
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def rasa_and_actions(var_dir: Path) -> Iterator[ChatClient]:
     """The action server and Rasa on free loopback ports (no gateway: the channel is called directly)."""
-    settings = CommonSettings(
-        var_dir=var_dir,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        action_server_url=f"http://127.0.0.1:{free_port()}",
-        gateway_port=free_port(),
-    )
+    settings = loopback_settings(var_dir)
     env = service_env(settings)
     env["KEFU_KB_INDEX_DIR"] = str(RetrievalSettings().index_dir)
     services = [s for s in build_services(settings) if s.name in ("actions", "rasa")]
