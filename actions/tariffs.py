@@ -14,10 +14,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON, catalogue, knowledge_base
+from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON, catalogue
 from actions.customer_text import question_text
+from actions.faq import policy_answer
 from retrieval.replies import HELPFUL_QUESTION
-from retrieval.results import KbAnswer
 from tariffs.catalogue import CatalogueError
 from tariffs.query import tariff_answer
 
@@ -44,7 +44,7 @@ class ActionAnswerTariff(Action):  # type: ignore[misc]
                 text="抱歉，资费信息暂时无法查询，请稍后再试或转人工客服。", buttons=[HUMAN_BUTTON]
             )
             return [SlotSet("plan_name", None)]
-        policy = self._policy_answer(question) if reply.overview else None
+        policy = policy_answer(question) if reply.overview else None
         if policy is not None:
             dispatcher.utter_message(text=policy.text, json_message={"citations": list(policy.citations)})
             dispatcher.utter_message(text=HELPFUL_QUESTION, buttons=HELPFUL_BUTTONS)
@@ -57,11 +57,3 @@ class ActionAnswerTariff(Action):  # type: ignore[misc]
             dispatcher.utter_message(text=reply.text)
         dispatcher.utter_message(text="以上信息对您有帮助吗？", buttons=HELPFUL_BUTTONS)
         return [SlotSet("plan_name", None)]
-
-    @staticmethod
-    def _policy_answer(question: str) -> KbAnswer | None:
-        try:
-            return knowledge_base().answer(question) if question else None
-        except Exception:
-            log.exception("knowledge base unavailable")
-            return None

@@ -19,6 +19,8 @@ from accounts.verification import (
     WrongCode,
 )
 from actions.common import local_time, verification_service
+from actions.customer_text import question_text
+from actions.faq import answer_rule_question
 from kefu.privacy import mask_phone
 
 VERIFIED = "verified"
@@ -37,6 +39,16 @@ def daily_limit_text(exc: DailyLimitReached) -> str:
 class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
     def name(self) -> str:
         return "validate_verification_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """On activation (nothing requested yet), a question about a rule that started the form
+        (「携号转网要带什么」「合约期内能降套餐吗」) is answered from the guide before the form asks."""
+        if tracker.get_slot("requested_slot") is None:
+            answer_rule_question(dispatcher, question_text(tracker))
+        events: list[dict[str, Any]] = await super().run(dispatcher, tracker, domain)
+        return events
 
     async def required_slots(
         self,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON
 from actions.faq import ActionAnswerPolicy
 from actions.tariffs import ActionAnswerTariff
+from actions.verification import ValidateVerificationForm
 from retrieval import KnowledgeBase, get_knowledge_base
 from tests.unit.actions.conftest import DOMAIN, make_tracker, said, user_event
 
@@ -80,3 +82,21 @@ async def test_a_fee_rule_the_catalogue_cannot_answer_is_answered_from_the_guide
         said(answer.text, custom={"citations": list(answer.citations)}),
         said("以上回答对您有帮助吗？", buttons=HELPFUL_BUTTONS),
     ]
+
+
+async def test_a_rule_question_that_starts_verification_is_answered_from_the_guide_first(
+    kb, services
+) -> None:
+    question = "携号转网要带什么证件"
+    asked, wished = CollectingDispatcher(), CollectingDispatcher()
+    events = await ValidateVerificationForm().run(
+        asked, make_tracker(events=[user_event(question, "port_number")]), DOMAIN
+    )
+    plain = await ValidateVerificationForm().run(
+        wished, make_tracker(events=[user_event("我要携号转网", "port_number")]), DOMAIN
+    )
+    answer = kb.answer(question)
+    assert answer is not None and "身份证" in answer.text
+    assert asked.messages == [said(answer.text, custom={"citations": list(answer.citations)})]
+    assert wished.messages == []
+    assert events == plain  # the form goes on as before: it asks for the phone next
