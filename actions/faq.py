@@ -8,11 +8,13 @@ it from the guide first (the form then goes on), so the customer reads the rule 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON, knowledge_base
 from actions.customer_text import question_text
@@ -20,6 +22,8 @@ from retrieval.replies import HELPFUL_QUESTION, NO_ANSWER_TEXT
 from retrieval.results import KbAnswer
 
 log = logging.getLogger(__name__)
+
+QUESTION_WORD = re.compile(r"什么|啥|哪|吗|呢|[？?]|多少|几")
 
 
 def policy_answer(question: str) -> KbAnswer | None:
@@ -32,12 +36,13 @@ def policy_answer(question: str) -> KbAnswer | None:
 
 
 def asks_about_a_rule(text: str) -> bool:
-    """The message asks how, when, what or whether (a question type), rather than only wishing to act
-    (「我要携号转网」「帮我销户」)."""
+    """The message asks how, when, what or whether (a question type or a question word), rather than
+    only wishing to act (「我要携号转网」「帮我销户」)."""
     from retrieval.answer_selection import question_type  # the action server starts without retrieval
     from retrieval.tokenizer import clean_query
 
-    return question_type(clean_query(text)) is not None
+    asked = clean_query(text)
+    return question_type(asked) is not None or QUESTION_WORD.search(asked) is not None
 
 
 def answer_rule_question(dispatcher: CollectingDispatcher, question: str) -> bool:
@@ -67,3 +72,16 @@ class ActionAnswerPolicy(Action):  # type: ignore[misc]
         dispatcher.utter_message(text=answer.text, json_message={"citations": list(answer.citations)})
         dispatcher.utter_message(text=HELPFUL_QUESTION, buttons=HELPFUL_BUTTONS)
         return []
+
+
+class RuleQuestionFirst(FormValidationAction):  # type: ignore[misc]
+    """A form's validation that, on activation (nothing requested yet), answers a question about a rule
+    that started the form (「携号转网要带什么」「投诉完多久有结果」) from the guide before the form asks."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("requested_slot") is None:
+            answer_rule_question(dispatcher, question_text(tracker))
+        events: list[EventType] = await super().run(dispatcher, tracker, domain)
+        return events

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -19,8 +19,7 @@ from accounts.verification import (
     WrongCode,
 )
 from actions.common import local_time, verification_service
-from actions.customer_text import question_text
-from actions.faq import answer_rule_question
+from actions.faq import RuleQuestionFirst
 from kefu.privacy import mask_phone
 
 VERIFIED = "verified"
@@ -36,19 +35,9 @@ def daily_limit_text(exc: DailyLimitReached) -> str:
     return f"{who}今日获取验证码的次数已达上限，请在{local_time(exc.until)}后再试，或转人工客服。"
 
 
-class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
+class ValidateVerificationForm(RuleQuestionFirst):
     def name(self) -> str:
         return "validate_verification_form"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """On activation (nothing requested yet), a question about a rule that started the form
-        (「携号转网要带什么」「合约期内能降套餐吗」) is answered from the guide before the form asks."""
-        if tracker.get_slot("requested_slot") is None:
-            answer_rule_question(dispatcher, question_text(tracker))
-        events: list[dict[str, Any]] = await super().run(dispatcher, tracker, domain)
-        return events
 
     async def required_slots(
         self,

@@ -35,6 +35,7 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "materials",
         re.compile(
             r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西|信息)|材料|证件|要啥|说些啥|要(什么|啥)$"
+            r"|提供(什么|啥|哪些)"
         ),
     ),
     ("conditions", re.compile(r"条件|限制|资格|前提|规则|门槛|谁能办|哪些人")),

@@ -29,6 +29,7 @@ from urllib.request import Request, urlopen
 from gateway.rasa_client import CHANNEL_PATH, CHANNEL_SECRET_HEADER
 from gateway.rasa_reply import translate_rasa_messages
 from kefu.cluster import loopback_settings
+from kefu.db import upgrade_database
 from kefu.settings import REPO_ROOT
 from kefu.supervisor import Supervisor, build_services, service_env
 from kefu.supervisor_services import port_free
@@ -120,6 +121,7 @@ class ChatClient:
 def rasa_and_actions(var_dir: Path) -> Iterator[ChatClient]:
     """The action server and Rasa on free loopback ports (no gateway: the channel is called directly)."""
     settings = loopback_settings(var_dir)
+    upgrade_database(settings.database_url)  # the forms' actions read it (verification, tickets)
     env = service_env(settings)
     env["KEFU_KB_INDEX_DIR"] = str(RetrievalSettings().index_dir)
     services = [s for s in build_services(settings) if s.name in ("actions", "rasa")]
