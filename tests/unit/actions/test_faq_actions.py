@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON
 from actions.faq import ActionAnswerPolicy
 from actions.tariffs import ActionAnswerTariff
+from actions.ticket_forms import ValidateComplaintForm
 from actions.verification import ValidateVerificationForm
 from retrieval import KnowledgeBase, get_knowledge_base
 from tests.unit.actions.conftest import DOMAIN, make_tracker, said, user_event
@@ -100,3 +101,14 @@ async def test_a_rule_question_that_starts_verification_is_answered_from_the_gui
     assert asked.messages == [said(answer.text, custom={"citations": list(answer.citations)})]
     assert wished.messages == []
     assert events == plain  # the form goes on as before: it asks for the phone next
+
+
+async def test_a_rule_question_that_starts_a_ticket_form_is_answered_from_the_guide_first(
+    kb, services
+) -> None:
+    question = "投诉以后一般多久能有处理结果"
+    asked = CollectingDispatcher()
+    await ValidateComplaintForm().run(asked, make_tracker(events=[user_event(question, "complain")]), DOMAIN)
+    answer = kb.answer(question)
+    assert answer is not None and answer.citations
+    assert asked.messages[0] == said(answer.text, custom={"citations": list(answer.citations)})
