@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -74,9 +75,13 @@ class ActionAnswerPolicy(Action):  # type: ignore[misc]
         return []
 
 
-class RuleQuestionFirst(FormValidationAction):  # type: ignore[misc]
+class RuleQuestionFirst(FormValidationAction, ABC):  # type: ignore[misc]
     """A form's validation that, on activation (nothing requested yet), answers a question about a rule
-    that started the form (「携号转网要带什么」「投诉完多久有结果」) from the guide before the form asks."""
+    that started the form (「携号转网要带什么」「投诉完多久有结果」) from the guide before the form asks.
+    Abstract, so that the action server does not register it as an action of its own."""
+
+    @abstractmethod
+    def name(self) -> str: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
