@@ -9,13 +9,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from accounts.phone import normalize_mobile
 from actions.customer_text import latest_text
 from actions.dialogue_events import last_valid_phone
+from actions.faq import RuleQuestionFirst
 from tickets.forms import FIELD_LABELS, FORM_SLOTS, FORMS, confirmation_text, is_confirmation
 from tickets.intake import (
     address_answer,
@@ -28,7 +29,7 @@ from tickets.intake import (
 )
 
 
-class _TicketFormValidation(FormValidationAction, ABC):  # type: ignore[misc]
+class _TicketFormValidation(RuleQuestionFirst, ABC):
     """Checks shared by the three ticket forms; each form lists its own fields."""
 
     form = ""

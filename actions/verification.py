@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -19,6 +19,7 @@ from accounts.verification import (
     WrongCode,
 )
 from actions.common import local_time, verification_service
+from actions.faq import RuleQuestionFirst
 from kefu.privacy import mask_phone
 
 VERIFIED = "verified"
@@ -34,7 +35,7 @@ def daily_limit_text(exc: DailyLimitReached) -> str:
     return f"{who}今日获取验证码的次数已达上限，请在{local_time(exc.until)}后再试，或转人工客服。"
 
 
-class ValidateVerificationForm(FormValidationAction):  # type: ignore[misc]
+class ValidateVerificationForm(RuleQuestionFirst):
     def name(self) -> str:
         return "validate_verification_form"
 

@@ -26,6 +26,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def loopback_settings(var_dir: Path) -> CommonSettings:
+    """Settings for one stack on free loopback ports with its own var dir (benchmarks, evaluations)."""
+    return CommonSettings(
+        var_dir=var_dir,
+        rasa_url=f"http://127.0.0.1:{free_port()}",
+        action_server_url=f"http://127.0.0.1:{free_port()}",
+        gateway_port=free_port(),
+    )
+
+
 def _on_port(service: Service, name: str, port: int, env: dict[str, str] | None = None) -> Service:
     argv = [str(port) if arg == str(service.port) else arg for arg in service.argv]
     return dataclasses.replace(service, name=name, argv=argv, port=port, env=env or {}, process=None)

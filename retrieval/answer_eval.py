@@ -1,7 +1,8 @@
 """Answers as customers see them: does the reply carry the asked fact and a citation of its section?
 
 Rows of the JSONL file: {"question", "fact" (regex), "sections"} for answerable questions and
-{"question", "off_topic": true} for questions the guide cannot answer.
+{"question", "off_topic": true} for questions the guide cannot answer. :func:`judge` is the one rule,
+used on the knowledge base's answer here and on the chat's reply by ``scripts/kb_chat_eval.py``.
 """
 
 from __future__ import annotations
@@ -45,12 +46,28 @@ class AnswerReport:
 
 
 def load_rows(path: str | Path) -> list[dict[str, object]]:
+    """One row per line; lines starting with "#" are the file's header (sources and licences)."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def subsectioned_sections(kb: KnowledgeBase) -> set[str]:
+    """The two-level sections with subsections (a gold 3.4.2 is not matched by a citation of 3.4)."""
+    return {".".join(c.section.split(".")[:2]) for c in kb.chunks if c.section.count(".") >= 2}
+
+
+def judge(row: dict[str, object], text: str, cited: list[str], subsectioned: set[str]) -> str:
+    """``correct``, or why not: ``no fact``, ``no citation``, ``no fact no citation``."""
+    golds = [str(s) for s in row["sections"]]  # type: ignore[attr-defined]
+    has_citation = any(section_matches(c, g, subsectioned) for c in cited for g in golds)
+    has_fact = re.search(str(row["fact"]), text) is not None
+    if has_citation and has_fact:
+        return "correct"
+    return " ".join(part for part, ok in (("no fact", has_fact), ("no citation", has_citation)) if not ok)
 
 
 def evaluate_answers(kb: KnowledgeBase, rows: list[dict[str, object]]) -> AnswerReport:
-    subsectioned = {".".join(c.section.split(".")[:2]) for c in kb.chunks if c.section.count(".") >= 2}
+    subsectioned = subsectioned_sections(kb)
     report = AnswerReport()
     for row in rows:
         question = str(row["question"])
@@ -66,12 +83,9 @@ def evaluate_answers(kb: KnowledgeBase, rows: list[dict[str, object]]) -> Answer
             report.failures.append(f"GATED {question}")
             continue
         report.answered += 1
-        golds = [str(s) for s in row["sections"]]  # type: ignore[attr-defined]
-        cited = any(section_matches(c["section"], g, subsectioned) for c in ans.citations for g in golds)
-        has_fact = re.search(str(row["fact"]), ans.text) is not None
-        if cited and has_fact:
+        verdict = judge(row, ans.text, [c["section"] for c in ans.citations], subsectioned)
+        if verdict == "correct":
             report.correct += 1
         else:
-            why = ("" if has_fact else "no fact ") + ("" if cited else "no citation ")
-            report.failures.append(f"WRONG ({why.strip()}) {question} -> {ans.text}")
+            report.failures.append(f"WRONG ({verdict}) {question} -> {ans.text}")
     return report

@@ -19,54 +19,75 @@ from retrieval.chunking import Chunk
 from retrieval.embedder import Vectors
 from retrieval.gate import domain_terms_in
 
-# What the customer asks for, in the order it is tested (first match wins).
+# What the customer asks for, in the order it is tested (first match wins). A terse search-style
+# query has no question word, so its head noun says what it wants: 「校园卡 月租」 asks an amount,
+# 「携号转网 条件」 the conditions, 「流量包 生效」 a time.
 QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("frequency", re.compile(r"多久.{0,3}[一1][次回趟]|多长时间.{0,3}[一1][次回]|频率|频次|几次")),
     (
         "time",
         re.compile(
-            r"多久|几天|多长时间|多少天|几个工作日|多快|什么时候|啥时候|何时|时限|几小时|多少小时|多就|多少秒|几秒|几分钟内|多少分钟内"
+            r"多久|几天|多长时间|多少天|几个工作日|多快|什么时候|啥时候|何时|时限|时效|几小时|多少小时|多就|多少秒|几秒"
+            r"|几分钟内|多少分钟内|生效|到账"
         ),
     ),
     (
         "materials",
         re.compile(
-            r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西|信息)|材料|证件|要啥|说些啥"
+            r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西|信息)|材料|证件|要啥|说些啥|要(什么|啥)$"
+            r"|提供(什么|啥|哪些)"
         ),
     ),
+    ("conditions", re.compile(r"条件|限制|资格|前提|规则|门槛|谁能办|哪些人")),
     (
         "amount",
         re.compile(
-            r"多少钱|几块|怎么收费|咋收|收费|费用|月费|多少GB|多少流量|几张|几个副卡|几分钟|几岁|年纪|什么价|百分之|率|多少"
+            r"多少钱|几块|怎么收费|咋收|收费|费用|月费|月租|资费|价格|多少GB|多少流量|几张|几个副卡|几分钟|几岁|年纪"
+            r"|什么价|百分之|率|多少"
         ),
     ),
     (
         "yesno",
         re.compile(r"能不能|可不可以|可以吗|能吗|行不行|会不会|是不是|要不要|算不算|吗[？?]?$|不[？?]?$"),
     ),
-    ("procedure", re.compile(r"怎么|咋|如何|流程|步骤|怎样|哪些渠道|在哪")),
+    ("procedure", re.compile(r"怎么|咋|如何|流程|步骤|怎样|哪些渠道|在哪|手续")),
 )
 
 # What a passage must carry to answer each type.
 FIGURES: dict[str, re.Pattern[str]] = {
+    "frequency": re.compile(r"每(个|一)?(季度|年|半年|月|周|天)|至少.{0,4}[一1两2三3]次|\d+\s*次"),
     "time": re.compile(r"\d+\s*(小时|个工作日|工作日|天|分钟|秒)|次月1日|立即生效"),
     "materials": re.compile(r"身份证|证件|户口本|护照|证明|合同|学生证|授权码|申请表"),
+    "conditions": re.compile(r"实名|欠费|正常使用|满足|前提|年满|周岁|及以上|监护人|必须|要求|只限|不能"),
     "amount": re.compile(r"\d+(\.\d+)?\s*(元|%|GB|张|周岁|Mbps)"),
     "yesno": re.compile(r"^(可以|不能|不用|不会|会|需要|不需要|不是|能|有)[。，,！]"),
     "procedure": re.compile(r"第一步|首先|步骤|先|然后|再|APP|网上营业厅|客服热线|营业厅"),
 }
 
-# For an amount, the unit asked for (first match wins): 「多少流量」 wants GB, not 「5元/GB」.
-AMOUNT_UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
-    (re.compile(q), re.compile(p))
-    for q, p in (
-        (r"多少钱|几块|收费|月费|费用|什么价|资费", r"\d+(\.\d+)?\s*元"),
+
+# The unit asked for (first match wins), for an amount and for a time: 「多少流量」 wants GB, not
+# 「5元/GB」; 「多少秒接通」 wants the seconds, not the 24-hour reply to a message.
+def _units(*pairs: tuple[str, str]) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
+    return tuple((re.compile(q), re.compile(p)) for q, p in pairs)
+
+
+ASKED_UNITS: dict[str, tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]] = {
+    "amount": _units(
+        (r"多少钱|几块|收费|月费|月租|费用|什么价|资费|价格", r"\d+(\.\d+)?\s*元"),
         (r"几分钟|多少分钟|通话", r"\d+\s*分钟"),
         (r"流量|多少GB|几个G", r"\d+\s*GB"),
         (r"几张|几个副卡", r"\d+\s*张"),
         (r"几岁|年纪|多少岁", r"\d+\s*周岁"),
         (r"百分之|率", r"\d+\s*%"),
-    )
-)
+    ),
+    "time": _units(
+        (r"多少秒|几秒|多快.{0,4}接|接通|接听", r"\d+\s*秒"),
+        (r"几分钟|多少分钟", r"\d+\s*分钟"),
+        (r"几小时|多少小时|几个小时", r"\d+\s*小时"),
+        (r"几天|多少天|工作日", r"\d+\s*(个)?(工作日|天)"),
+        (r"生效", r"生效|次月1日"),
+    ),
+}
 
 # How specific a material is: the ID card is what every counter asks for first; a contract or a form
 # is mentioned by passages about something else (电子合同, 无纸化) just as often.
@@ -81,6 +102,9 @@ MATERIAL_WEIGHTS: dict[str, float] = {
     "合同": 0.3,
     "申请表": 0.3,
 }
+
+# The types whose answer is a figure or a list: the quote leads with the sentence carrying it.
+FIGURE_TYPES = ("frequency", "time", "materials", "conditions", "amount")
 
 _SENTENCE = re.compile(r"(?<=[。！？；])")
 _CITATION_TAIL = re.compile(r"依据[:：]《服务指南》.*$")
@@ -124,18 +148,19 @@ def names_number(text: str, numbers: set[str]) -> bool:
     return any(re.search(rf"(?<![\d.]){n}(?![\d.])", text) for n in numbers)
 
 
-def asked_unit(question: str) -> re.Pattern[str] | None:
-    return next((unit for q, unit in AMOUNT_UNITS if q.search(question)), None)
+def asked_unit(question: str, qtype: str | None) -> re.Pattern[str] | None:
+    """The unit an amount or a time question asks for, if it names one."""
+    return next((unit for q, unit in ASKED_UNITS.get(qtype or "", ()) if q.search(question)), None)
 
 
 def figure_strength(qtype: str | None, text: str, unit: re.Pattern[str] | None = None) -> float:
-    """How well `text` carries what the question type asks for (0 = not at all); for an amount
-    with a unit asked for (GB, 元, 分钟…) another amount counts a third."""
+    """How well `text` carries what the question type asks for (0 = not at all); for an amount or a
+    time with a unit asked for (GB, 元, 秒…) a figure in another unit counts a third."""
     if qtype is None or not FIGURES[qtype].search(text):
         return 0.0
     if qtype == "materials":
         return min(3.0, sum(w for term, w in MATERIAL_WEIGHTS.items() if term in text)) / 2.0
-    if qtype == "amount" and unit is not None and not unit.search(text):
+    if unit is not None and not unit.search(text):
         return 0.3
     return 1.0
 
@@ -233,7 +258,7 @@ class AnswerSelector:
         top = max(sections[0][1], 1e-9)
         prior = {name: score / top for name, score in sections}
         qtype, qgrams, numbers = question_type(question), bigrams(question), asked_numbers(question)
-        unit = asked_unit(question) if qtype == "amount" else None
+        unit = asked_unit(question, qtype)
         named = numbers | domain_terms_in(question)
         cos = self._passages[cands] @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
         bm = np.asarray(self._keyword_scores(question, cands))
@@ -273,7 +298,7 @@ def answer_quote(text: str, question: str, max_chars: int = 120) -> str:
     if not sentences:
         return ""
     qtype, qgrams, numbers = question_type(question), bigrams(question), asked_numbers(question)
-    figure_type, unit = qtype in ("time", "materials", "amount"), asked_unit(question)
+    figure_type, unit = qtype in FIGURE_TYPES, asked_unit(question, qtype)
 
     def relevance(k: int) -> float:
         figure = figure_strength(qtype, sentences[k], unit) if figure_type else 0.0

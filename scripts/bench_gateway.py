@@ -20,23 +20,17 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kefu.cluster import loopback_settings
 from kefu.db import upgrade_database
-from kefu.settings import REPO_ROOT, CommonSettings
+from kefu.settings import REPO_ROOT
 from kefu.supervisor import Supervisor, build_services, service_env
 from scripts.gateway_bench_load import MESSAGES, Bench, Run, rss_mb
 from scripts.gateway_bench_report import markdown, plot
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:
@@ -48,12 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
-    settings = CommonSettings(
-        var_dir=var_dir,
-        rasa_url=f"http://127.0.0.1:{_free_port()}",
-        action_server_url=f"http://127.0.0.1:{_free_port()}",
-        gateway_port=_free_port(),
-    )
+    settings = loopback_settings(var_dir)
     env = service_env(settings)
     env["KEFU_KB_INDEX_DIR"] = os.environ.get("KEFU_KB_INDEX_DIR", str(REPO_ROOT / "var" / "index"))
     env["KEFU_HANDOFF_WORKING_HOURS"] = "00:00-24:00"

@@ -62,6 +62,8 @@ class _CatalogueFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
     version: str | float
     offers: list[Offer]
+    guide_section: str = ""
+    guide_title: str = ""
 
 
 def _key(text: str) -> str:
@@ -80,9 +82,12 @@ class Comparison:
 class Catalogue:
     """All offers, indexed by id, name and alias."""
 
-    def __init__(self, offers: list[Offer], version: str = "") -> None:
+    def __init__(
+        self, offers: list[Offer], version: str = "", citation: dict[str, str] | None = None
+    ) -> None:
         self.offers = list(offers)
         self.version = version
+        self.citation = citation or {}  # {"section", "title"} of the guide, as a policy answer cites it
         self._by_key: dict[str, Offer] = {}
         ids = set()
         for offer in self.offers:
@@ -105,7 +110,9 @@ class Catalogue:
             parsed = _CatalogueFile.model_validate(raw)
         except ValidationError as exc:
             raise CatalogueError(f"tariff catalogue {path} does not match the schema: {exc}") from exc
-        return cls(parsed.offers, str(parsed.version))
+        section, title = parsed.guide_section, parsed.guide_title
+        citation = {"section": section, "title": title} if section else None
+        return cls(parsed.offers, str(parsed.version), citation)
 
     def get(self, offer_id: str) -> Offer | None:
         return next((o for o in self.offers if o.id == offer_id), None)

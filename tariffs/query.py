@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from tariffs import format as fmt
 from tariffs.catalogue import Catalogue, Offer
@@ -101,9 +102,35 @@ def _listing(offers: list[Offer], limit: int = 6) -> str:
     return "\n".join(f"· {fmt.offer_line(o)}" for o in offers[:limit])
 
 
+@dataclass(frozen=True)
+class TariffAnswer:
+    """The catalogue's reply; ``overview`` when it found nothing specific to say and listed the plans
+    (「流量超了怎么收费」「副卡怎么收费」: the rule is in the service guide, not in an offer's row)."""
+
+    text: str
+    overview: bool = False
+
+
 def answer_tariff_question(catalogue: Catalogue, text: str) -> str:
+    return tariff_answer(catalogue, text).text
+
+
+def tariff_answer(catalogue: Catalogue, text: str) -> TariffAnswer:
     """An offer we do not have (and the closest we do), compare, cheapest, filter by data or budget, one
     offer's details, or an overview."""
+    answer = _specific_answer(catalogue, text)
+    if answer is not None:
+        return TariffAnswer(answer)
+    kinds = _kinds(text)
+    offers = catalogue.filter(kind=kinds) if kinds else catalogue.filter(kind=_MOBILE)
+    return TariffAnswer(
+        f"目前可办理的{'相关' if kinds else '手机'}套餐有：\n{_listing(offers, 8)}\n"
+        "您可以告诉我想对比的两个套餐，或您每月需要的流量。",
+        overview=True,
+    )
+
+
+def _specific_answer(catalogue: Catalogue, text: str) -> str | None:
     mentioned = catalogue.find_all(text)
     unknown = None if mentioned else unknown_offer_name(catalogue, text)
     if unknown:
@@ -135,5 +162,4 @@ def answer_tariff_question(catalogue: Catalogue, text: str) -> str:
         return f"最便宜的是{fmt.offer_detail(offer)}"
     if mentioned:
         return fmt.offer_detail(mentioned[0])
-    offers = catalogue.filter(kind=kinds) if kinds else catalogue.filter(kind=_MOBILE)
-    return f"目前可办理的{'相关' if kinds else '手机'}套餐有：\n{_listing(offers, 8)}\n您可以告诉我想对比的两个套餐，或您每月需要的流量。"  # noqa: E501
+    return None

@@ -18,6 +18,7 @@ from urllib.request import Request, urlopen
 import pytest
 
 from accounts.seed import seed_demo_accounts
+from kefu.cluster import loopback_settings
 from kefu.db import upgrade_database
 from kefu.settings import REPO_ROOT, CommonSettings
 from kefu.supervisor import Service, Supervisor, build_services, service_env
@@ -178,12 +179,7 @@ def _wait_healthy(url: str, timeout: float) -> None:
 
 def stack_settings(var_dir: Path) -> CommonSettings:
     """Settings of one test stack: free loopback ports, its own var dir."""
-    return CommonSettings(
-        var_dir=var_dir,
-        rasa_url=f"http://127.0.0.1:{free_port()}",
-        action_server_url=f"http://127.0.0.1:{free_port()}",
-        gateway_port=free_port(),
-    )
+    return loopback_settings(var_dir)
 
 
 def stack_env(settings: CommonSettings) -> dict[str, str]:

@@ -1,11 +1,16 @@
-"""Service-guide answers carry a citation; questions the guide cannot answer get an honest reply."""
+"""Guide and tariff answers carry a citation; questions the guide cannot answer get an honest reply."""
 
 from __future__ import annotations
 
 import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON
 from actions.faq import ActionAnswerPolicy
+from actions.tariffs import ActionAnswerTariff
+from actions.ticket_forms import ValidateComplaintForm
+from actions.verification import ValidateVerificationForm
 from retrieval import KnowledgeBase, get_knowledge_base
 from tests.unit.actions.conftest import DOMAIN, make_tracker, said, user_event
 
@@ -53,3 +58,57 @@ async def test_action_answer_policy_unanswerable_question_offers_human(kb, dispa
             buttons=[HUMAN_BUTTON],
         )
     ]
+
+
+async def test_a_tariff_answer_cites_the_guide_section_of_the_offers(kb, services, dispatcher) -> None:
+    tracker = make_tracker(events=[user_event("千兆宽带一个月多少钱", "ask_tariff")])
+    events = await ActionAnswerTariff().run(dispatcher, tracker, DOMAIN)
+    assert events == [SlotSet("plan_name", None)]
+    first = dispatcher.messages[0]
+    assert "119元/月" in first["text"] and first["text"].endswith("（依据《服务指南》2.4.1）")
+    assert first["custom"] == {"citations": [{"section": "2.4.1", "title": "常见问题类型与处理方法"}]}
+
+
+async def test_a_fee_rule_the_catalogue_cannot_answer_is_answered_from_the_guide(
+    kb, services, dispatcher
+) -> None:
+    question = "流量用超了以后怎么收费"
+    events = await ActionAnswerTariff().run(
+        dispatcher, make_tracker(events=[user_event(question, "ask_tariff")]), DOMAIN
+    )
+    answer = kb.answer(question)
+    assert answer is not None and "5元/GB" in answer.text
+    assert events == [SlotSet("plan_name", None)]
+    assert dispatcher.messages == [
+        said(answer.text, custom={"citations": list(answer.citations)}),
+        said("以上回答对您有帮助吗？", buttons=HELPFUL_BUTTONS),
+    ]
+
+
+async def test_a_rule_question_that_starts_verification_is_answered_from_the_guide_first(
+    kb, services
+) -> None:
+    question = "携号转网要带什么证件"
+    asked, wished = CollectingDispatcher(), CollectingDispatcher()
+    events = await ValidateVerificationForm().run(
+        asked, make_tracker(events=[user_event(question, "port_number")]), DOMAIN
+    )
+    plain = await ValidateVerificationForm().run(
+        wished, make_tracker(events=[user_event("我要携号转网", "port_number")]), DOMAIN
+    )
+    answer = kb.answer(question)
+    assert answer is not None and "身份证" in answer.text
+    assert asked.messages == [said(answer.text, custom={"citations": list(answer.citations)})]
+    assert wished.messages == []
+    assert events == plain  # the form goes on as before: it asks for the phone next
+
+
+async def test_a_rule_question_that_starts_a_ticket_form_is_answered_from_the_guide_first(
+    kb, services
+) -> None:
+    question = "投诉以后一般多久能有处理结果"
+    asked = CollectingDispatcher()
+    await ValidateComplaintForm().run(asked, make_tracker(events=[user_event(question, "complain")]), DOMAIN)
+    answer = kb.answer(question)
+    assert answer is not None and answer.citations
+    assert asked.messages[0] == said(answer.text, custom={"citations": list(answer.citations)})

@@ -31,6 +31,26 @@ def test_seconds_and_minutes_within_are_time_limits() -> None:
     assert {q: question_type(q) for q in expected} == expected
 
 
+def test_terse_queries_say_what_they_ask_by_their_head_noun() -> None:
+    expected = {
+        "校园卡 月租": "amount",
+        "副卡办理条件": "conditions",
+        "流量包 生效": "time",
+        "携号转网 要什么": "materials",
+        "应急演练多久搞一回": "frequency",
+        "宽带移机流程": "procedure",
+    }
+    assert {q: question_type(q) for q in expected} == expected
+
+
+def test_the_unit_asked_for_picks_the_figure_among_time_limits() -> None:
+    text = "不在人工服务时间时，我们会在24小时内响应您。热线电话要求30秒内接听。"
+    assert answer_quote(text, "客服电话多少秒能接通").startswith("热线电话要求30秒内接听")
+    assert answer_quote(
+        "演练的目标是熟悉流程。每个季度至少组织一次全网级应急演练。", "演练多久一次"
+    ).startswith("每个季度至少组织一次")
+
+
 def test_quote_leads_with_the_id_card_not_the_contract() -> None:
     text = "现在营业厅支持电子签名和电子合同，不用填纸质表。请带好本人有效身份证件原件（身份证、护照等）。"
     assert answer_quote(text, "去营业厅办张新卡要带啥").startswith("请带好本人有效身份证件原件")
