@@ -47,6 +47,7 @@ async def compose(app: FastAPI, settings: GatewaySettings) -> AsyncIterator[None
         token=settings.rasa_token.get_secret_value(),
         channel_secret=settings.rasa_channel_secret.get_secret_value(),
         timeout=settings.rasa_timeout_seconds,
+        max_in_flight=settings.rasa_max_in_flight,
     )
     coordination = wiring.build(settings, store)
     hub = coordination.hub

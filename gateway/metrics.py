@@ -49,7 +49,8 @@ RASA_REQUESTS = Histogram(
 )
 RASA_ERRORS = Counter(
     "kefu_rasa_errors_total",
-    "Rasa unreachable (unavailable), failing (error) or answering nothing after an action failed (empty).",
+    "Rasa unreachable (unavailable), failing (error), answering nothing after an action failed (empty), "
+    "or a message kept because this gateway already had its most messages at Rasa (busy).",
     ("kind",),
 )
 INDEX_RELOAD = Histogram(

@@ -20,6 +20,13 @@ class GatewaySettings(CommonSettings):
         default=10.0,
         description="Timeout of one call to the Rasa server; then the customer gets an apology with 转人工.",
     )
+    rasa_max_in_flight: int = Field(
+        default=8,
+        ge=1,
+        description="Messages this gateway has at one Rasa replica at once; more wait in the gateway (at "
+        "most the Rasa timeout, then they are kept and answered later), so that under overload Rasa "
+        "does not spend its time on answers the customer was already told had failed.",
+    )
     rasa_replica_urls: list[str] = Field(
         default_factory=list,
         description="Rasa replicas of a cluster (JSON list); each conversation is pinned to one by "

@@ -35,7 +35,7 @@ from scripts.gateway_bench_report import markdown, plot
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--levels", default="1:30,20:8,100:4", help="chats:messages-per-chat,...")
+    parser.add_argument("--levels", default="1:30,20:20,100:8", help="chats:messages-per-chat,...")
     parser.add_argument("--soak-seconds", type=float, default=60.0)
     parser.add_argument("--soak-chats", type=int, default=100)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs")

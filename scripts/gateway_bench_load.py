@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from gateway.rasa_backlog import ACTION_FAILED_TEXT, RASA_BACKLOG_TEXT, RASA_DOWN_TEXT
+
 # Messages that keep a chat with the bot (no handoff words, no form that would change who answers):
 # greetings, knowledge-base and tariff questions, thanks. Both paths get exactly these.
 MESSAGES = [
@@ -31,6 +33,7 @@ MESSAGES = [
 CHANNEL_PATH = "/webhooks/gateway/webhook"
 SECRET_HEADER = "X-Kefu-Channel-Secret"
 TICKS = os.sysconf("SC_CLK_TCK")
+APOLOGIES = {RASA_DOWN_TEXT, RASA_BACKLOG_TEXT, ACTION_FAILED_TEXT}
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -62,6 +65,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     lost: int = 0
+    apologies: int = 0  # answered with the gateway's apology instead of the bot's answer
     sent: int = 0
     elapsed: float = 0.0
     cpu_ms_per_msg: dict[str, float] = field(default_factory=dict)
@@ -74,9 +78,11 @@ class Run:
             "sent": self.sent,
             "p50_ms": round(statistics.median(self.latencies), 1) if ok else None,
             "p95_ms": round(_percentile(self.latencies, 95), 1) if ok else None,
-            "msgs_per_s": round(ok / self.elapsed, 1) if self.elapsed else None,
+            # Answers only: an apology ("try again", "kept for later") is not throughput.
+            "msgs_per_s": round((ok - self.apologies) / self.elapsed, 1) if self.elapsed else None,
             "errors": self.errors,
             "lost": self.lost,
+            "apologies": self.apologies,
             "cpu_ms_per_msg": {k: round(v, 1) for k, v in self.cpu_ms_per_msg.items()},
         }
 
@@ -112,8 +118,13 @@ class Bench:
             response = await _timed(
                 run, client.post(f"/api/conversations/{cid}/messages", json={"text": text}, headers=headers)
             )
-            if response is not None and not response.json().get("messages"):
+            if response is None:
+                continue
+            replies = [str(m.get("text") or "") for m in response.json().get("messages") or []]
+            if not replies:
                 run.lost += 1  # stored but answered with silence
+            elif any(text in APOLOGIES for text in replies):
+                run.apologies += 1
         # Every customer message sent must be in the conversation's history exactly once.
         history = await client.get(f"/api/conversations/{cid}/messages", headers=headers)
         stored = [m for m in history.json()["messages"] if m["sender"] == "customer"]

@@ -55,17 +55,19 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "Lost = a message sent with no answer (silence) or, through the gateway, missing from the "
         "conversation's stored history afterwards. CPU ms/msg = CPU time each service used during the "
-        "level divided by the messages answered.",
+        "level divided by the messages answered. Apologies = messages the gateway answered with its "
+        "apology (Rasa too slow or busy: kept and answered later) instead of the bot's answer; msg/s "
+        "counts answers only.",
         "",
-        "| chats | path | sent | p50 (ms) | p95 (ms) | msg/s | errors | lost "
+        "| chats | path | sent | p50 (ms) | p95 (ms) | msg/s | errors | lost | apologies "
         "| CPU ms/msg gateway / rasa / actions |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         cpu = r["cpu_ms_per_msg"]
         lines.append(
             f"| {r['chats']} | {r['path']} | {r['sent']} | {r['p50_ms']} | {r['p95_ms']} | {r['msgs_per_s']} "
-            f"| {r['errors']} | {r['lost']} "
+            f"| {r['errors']} | {r['lost']} | {r.get('apologies', 0)} "
             f"| {cpu.get('gateway')} / {cpu.get('rasa')} / {cpu.get('actions')} |"
         )
     soak = result["soak"]
@@ -74,7 +76,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"**Soak**: {soak['chats']} chats through the gateway for {soak['seconds']:.0f} s: "
         f"{soak['sent']} messages, p50 {soak['p50_ms']} ms, p95 {soak['p95_ms']} ms, "
-        f"{soak['msgs_per_s']} msg/s, {soak['errors']} errors, {soak['lost']} lost. "
+        f"{soak['msgs_per_s']} msg/s, {soak['errors']} errors, {soak['lost']} lost, "
+        f"{soak.get('apologies', 0)} apologies. "
         f"Gateway RSS {before:.0f} MB before, {after:.0f} MB after ({after - before:+.0f} MB).",
         "",
         "![gateway vs Rasa](bench_gateway.png)",

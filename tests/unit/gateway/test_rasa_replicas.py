@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -51,7 +52,7 @@ def test_a_replica_found_down_is_tried_last_until_its_time_is_up() -> None:
 class _Replica:
     """A loopback HTTP server answering Rasa's channel call with a fixed status."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, answer_after: threading.Event | None = None) -> None:
         self.received: list[str] = []
         replica = self
 
@@ -62,6 +63,8 @@ class _Replica:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 replica.received.append(body["message"])
+                if answer_after is not None:
+                    answer_after.wait(10)  # a Rasa busy with this message until the test lets it go
                 payload = json.dumps([{"text": "好的"}]).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -119,4 +122,28 @@ async def test_a_replica_that_failed_after_taking_the_message_is_not_bypassed(
         assert caught.value.received  # it may have acted on it: never sent a second time
         assert failing.received == ["帮我报修"] and other.received == []
     finally:
+        await client.aclose()
+
+
+async def test_a_message_that_finds_every_slot_taken_is_not_sent_and_the_replica_is_not_marked_down(
+    replicas: list[_Replica],
+) -> None:
+    release = threading.Event()
+    busy = _Replica(200, answer_after=release)
+    replicas.append(busy)
+    client = RasaClient(busy.url, timeout=10, max_in_flight=1, slot_wait=0.3)
+    try:
+        first = asyncio.create_task(client.send("c1", "第一条"))
+        while not busy.received:  # the first one is at Rasa, holding the only slot
+            await asyncio.sleep(0.01)
+        with pytest.raises(RasaUnavailable) as caught:
+            await client.send("c2", "第二条")
+        assert caught.value.busy and not caught.value.received  # never sent: kept, answered later
+        assert busy.received == ["第一条"]
+        assert client.replicas_for("c2") == [busy.url]  # busy is not down
+        release.set()
+        assert await first == [{"text": "好的"}]
+        assert await client.send("c2", "第二条") == [{"text": "好的"}]  # the slot is free again
+    finally:
+        release.set()
         await client.aclose()
