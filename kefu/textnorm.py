@@ -83,6 +83,8 @@ _DIGIT_CHARS = "零〇幺一二三四五六七八九"
 _SPOKEN_DIGITS = re.compile(rf"[{_DIGIT_CHARS}](?: ?[{_DIGIT_CHARS}]){{3,}}(?![十百千万亿])")
 _DIGIT_VALUES = str.maketrans(_DIGIT_CHARS, "001123456789")
 _SPACES = re.compile(r"[ \t]{2,}")
+# What a filler leaves behind when the whole message was an interjection: 嗯呢 (yes), 嗯哼, 啊哈.
+_ONLY_PARTICLES = re.compile(r"[呢哼吧呀嘛哦啦哈]*")
 _EDGE_PUNCT = " ，,、：:"
 
 
@@ -125,9 +127,12 @@ def normalize(text: str) -> str:
     out = _NUMERAL_STUTTER.sub(r"\1", out)
     out = _SPOKEN_DIGITS.sub(_spoken_digits, out)
     out = _SPACES.sub(" ", out).strip(_EDGE_PUNCT)
+    before_fillers = out
     out = _LEADING_FILLER.sub("", out)
     out = _LONE_FILLER.sub("", out)
     out = _SPACES.sub(" ", out).strip(_EDGE_PUNCT)
     # A message that was nothing but noise (an emoji, a filler) keeps its original text rather than
-    # becoming empty: "嗯" alone is an answer the dialogue has to see.
-    return out or text.strip()
+    # becoming empty: "嗯" alone is an answer the dialogue has to see, and so is "嗯呢" (not "呢").
+    if _ONLY_PARTICLES.fullmatch(out):
+        return before_fillers or text.strip()
+    return out

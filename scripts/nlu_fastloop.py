@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import re
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,9 @@ def main() -> None:
     parser.add_argument("--exclude", nargs="*", default=[], help="training files to leave out (names)")
     parser.add_argument("--errors", action="store_true", help="list errors (never of the clean sets)")
     parser.add_argument(
+        "--confusion", action="store_true", help="count errors by (filed intent -> predicted), texts withheld"
+    )
+    parser.add_argument(
         "--untouched", action="store_true", help="also score the untouched set (only once tuning is over)"
     )
     args = parser.parse_args()
@@ -169,6 +173,10 @@ def main() -> None:
         ok = [p in a for p, a in zip(pred, acceptable, strict=True)]
         first = np.mean([p == f for p, f in zip(pred, firsts, strict=True)])
         print(f"{title:20s} n={len(texts):4d} acceptable {np.mean(ok):.3f} first {first:.3f}")
+        if args.confusion:
+            pairs = Counter((a[0], p) for p, a, good in zip(pred, acceptable, ok, strict=True) if not good)
+            for (filed, p), n in pairs.most_common(12):
+                print(f"    {n:3d}  {filed:15s} -> {p}")
         if args.errors and path not in CLEAN_SETS:
             for text, p, a, good in zip(texts, pred, acceptable, ok, strict=True):
                 if not good:

@@ -5,7 +5,9 @@ closely, and training data written in the customers' words must not be a templat
 every training example (after kefu.textnorm.normalize) this reports:
   - exact: the same text is in tests/data/nlu_test.yml or a tests/data/nlu_real*.yml set;
   - near: a text of those sets has difflib ratio >= --near (0.8) with it;
-  - twins (``--twins FILE...``): pairs inside the named training files with ratio >= --near.
+  - twins (``--twins FILE...``): pairs inside each named training file, and pairs of one of its
+    examples with an example of another training file, with ratio >= --near.
+The texts of the clean and untouched hold-out sets are never printed (counts only), as in docs/nlu.md.
 Exits 1 when anything exact or near is found against the evaluation sets.
 
 Usage: .venv/bin/python scripts/nlu_overlap.py [--near 0.8] [--twins nlu_posts.yml nlu_phone.yml]
@@ -19,7 +21,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from kefu.textnorm import normalize
-from scripts.nlu_report import TEST_SPLIT, TRAIN_DIR, example_texts
+from scripts.nlu_report import CLEAN_SETS, TEST_SPLIT, TRAIN_DIR, example_texts
 
 EVAL_DIR = TEST_SPLIT.parent
 
@@ -43,6 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     evals = {p.name: _texts(p) for p in [TEST_SPLIT, *sorted(EVAL_DIR.glob("nlu_real*.yml"))]}
+    withheld = {p.name for p in CLEAN_SETS}
     found = 0
     for train in sorted(TRAIN_DIR.glob("nlu*.yml")):
         exact = near = 0
@@ -50,12 +53,14 @@ def main() -> None:
             for name, texts in evals.items():
                 if text in texts:
                     exact += 1
-                    print(f"  exact  {train.name} ~ {name}: {text[:60]}")
+                    shown = "(text withheld)" if name in withheld else text[:60]
+                    print(f"  exact  {train.name} ~ {name}: {shown}")
                     continue
                 for other in texts:
                     if _close(text, other, args.near):
                         near += 1
-                        print(f"  near   {train.name} ~ {name}: {text[:50]} | {other[:50]}")
+                        shown = "(text withheld)" if name in withheld else f"{text[:50]} | {other[:50]}"
+                        print(f"  near   {train.name} ~ {name}: {shown}")
         print(f"{train.name:24s} exact {exact}  near(>={args.near}) {near}  against {', '.join(evals)}")
         found += exact + near
     for name in args.twins:
@@ -64,6 +69,11 @@ def main() -> None:
         for a, b in twins:
             print(f"  twin   {name}: {a[:50]} | {b[:50]}")
         print(f"{name:24s} near-twin pairs inside the file: {len(twins)} of {len(texts)} examples")
+        others = [t for f in sorted(TRAIN_DIR.glob("nlu*.yml")) if f.name != name for t in _texts(f)]
+        copies = [(a, b) for a in texts for b in others if _close(a, b, args.near)]
+        for a, b in copies:
+            print(f"  copy   {name}: {a[:50]} | {b[:50]}")
+        print(f"{name:24s} near-copies of other training files' examples: {len(copies)}")
     sys.exit(1 if found else 0)
 
 

@@ -93,6 +93,8 @@ def test_reduplicated_words_stay() -> None:
 
 def test_a_message_that_is_only_noise_keeps_its_text() -> None:
     assert normalize("嗯") == "嗯"
+    assert normalize("嗯呢") == "嗯呢"
+    assert normalize("嗯哼，") == "嗯哼"
     assert normalize("😡") == "😡"
     assert normalize("") == ""
 
