@@ -13,9 +13,24 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 JobFactory = Callable[[], Awaitable[None]]
+
+
+async def cancel_and_wait(*tasks: asyncio.Task[Any] | None) -> None:
+    """Cancel helper tasks and let them finish.
+
+    A task left pending when its owner is cancelled (at shutdown) outlives the event loop and
+    is reported as "Event loop is closed" when it is collected.
+    """
+    pending = [task for task in tasks if task is not None]
+    for task in pending:
+        task.cancel()
+    for task in pending:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 @dataclass
@@ -86,10 +101,5 @@ class BackgroundJobs:
         return {name: job.to_dict() for name, job in self._jobs.items()}
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(*self._tasks.values())
         self._tasks.clear()

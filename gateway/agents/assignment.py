@@ -12,7 +12,6 @@ capacity change, and every ``KEFU_ASSIGN_SWEEP_SECONDS`` in case a hub event was
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import anyio
 from gateway.agents.actor import Actor, DeskError
 from gateway.agents.availability import Availability
 from gateway.agents.desk import AgentDesk
+from gateway.background import cancel_and_wait
 from gateway.conversations import ConversationInfo
 from gateway.hub import CONSOLE_TOPIC
 
@@ -114,6 +114,7 @@ class AutoAssigner:
     async def _next(self, events: asyncio.Queue[dict[str, object]]) -> None:
         """Wait for a change worth a pass (or the sweep interval), then drop the rest of the burst."""
         waker = asyncio.create_task(self._wake.wait())
+        getter: asyncio.Task[dict[str, object]] | None = None
         deadline = asyncio.get_running_loop().time() + self.sweep_seconds
         try:
             while not waker.done():
@@ -130,9 +131,8 @@ class AutoAssigner:
                 if getter.result().get("type") in WAKING_EVENTS:
                     break
         finally:
-            waker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waker
+            # Cancelled at shutdown while waiting: a getter left pending outlives the event loop.
+            await cancel_and_wait(waker, getter)
         self._wake.clear()
         while not events.empty():
             events.get_nowait()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
+
+from gateway.background import cancel_and_wait
 
 
 async def events_while_connected(
@@ -14,14 +15,16 @@ async def events_while_connected(
     """Events from a hub subscription, until ``reader`` (the task receiving the client's frames) ends."""
     while not reader.done():
         getter = asyncio.create_task(queue.get())
-        done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Also when the socket's task is cancelled while waiting (shutdown): no getter outlives it.
+            if not getter.done():
+                await cancel_and_wait(getter)
         if getter not in done:
-            getter.cancel()
             return
         yield getter.result()
 
 
 async def stop_reader(reader: asyncio.Task[None]) -> None:
-    reader.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await reader
+    await cancel_and_wait(reader)
