@@ -3,8 +3,9 @@
 m3e cosines run high even off-topic (0.70-0.84 for 天气, 护照, 外卖), so a passage must be very close,
 or the question close to a typical question of a section. A question naming a term of the telecom
 dictionary (副卡, 报修, 营业厅 …) is in the domain whatever its wording, so for it a lower cosine
-suffices: colloquial wording (「给老婆加个副卡咋办」) sits well below the formal one. All thresholds
-come from scripts/kb_gate_curve.py.
+suffices: colloquial wording (「给老婆加个副卡咋办」) sits well below the formal one. A question naming
+another organisation (银行, 快递, 12315 …: retrieval/out_of_domain.py) needs a closer typical question,
+whatever else it names. All thresholds come from scripts/kb_gate_curve.py.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from pathlib import Path
 
 from retrieval.chunking import Chunk
 from retrieval.keyword_index import KeywordIndex
+from retrieval.out_of_domain import OutOfDomainTerms
 from retrieval.settings import RetrievalSettings
 from retrieval.tokenizer import DICT_DIR, normalize_query
 
 
 @dataclass(frozen=True)
 class GateScores:
-    """What the gate compares: best cosine to a typical question, to a passage, and the domain terms."""
+    """What the gate compares: best cosine to a typical question, to a passage, whether the question
+    names a telecom term, and the other organisations it names."""
 
     question_cos: float
     passage_cos: float
     domain: bool
+    foreign: tuple[str, ...] = ()
 
 
 # Dictionary words that are not telecom words: they help jieba, but 「身份证丢了去哪补办」 and
@@ -55,10 +59,16 @@ def names_domain_term(query: str) -> bool:
     return bool(domain_terms_in(query))
 
 
-def gate_scores(query: str, dense: list[tuple[int, float]], chunks: list[Chunk]) -> GateScores:
+def gate_scores(
+    query: str,
+    dense: list[tuple[int, float]],
+    chunks: list[Chunk],
+    out_of_domain: OutOfDomainTerms | None = None,
+) -> GateScores:
     question_cos = max((c for i, c in dense if chunks[i].kind == "question"), default=0.0)
     passage_cos = max((c for i, c in dense if chunks[i].kind != "question"), default=0.0)
-    return GateScores(question_cos, passage_cos, names_domain_term(query))
+    foreign = out_of_domain.named_in(query) if out_of_domain is not None else ()
+    return GateScores(question_cos, passage_cos, names_domain_term(query), foreign)
 
 
 def passes(
@@ -67,6 +77,8 @@ def passes(
     """The decision. Without typical questions (an operator's own documents only) a passage that is
     close enough also needs keyword overlap."""
     s = settings
+    if scores.foreign:
+        return scores.question_cos >= s.foreign_threshold
     if scores.question_cos >= s.question_threshold or scores.passage_cos >= s.strong_threshold:
         return True
     if has_questions:
