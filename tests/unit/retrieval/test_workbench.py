@@ -174,6 +174,16 @@ def test_hit_test_shows_scores_and_the_gate(
     assert result["gate"]["would_answer"] == (result["answer"] is not None)
 
 
+def test_hit_test_names_the_other_organisation_that_keeps_the_gate_shut(
+    kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder
+) -> None:
+    build_index(kb_settings, fake_embedder, force=True)
+    kb = KnowledgeBase(kb_settings, fake_embedder)
+    result = hit_test(kb, "银行人工客服几点上班", k=3)
+    assert result["gate"]["names_other_organisation"] == ["银行"]
+    assert not result["gate"]["would_answer"] and result["answer"] is None
+
+
 def test_rebuilder_reports_progress_and_refuses_a_second_run(
     kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder
 ) -> None:
