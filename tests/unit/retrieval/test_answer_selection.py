@@ -103,6 +103,12 @@ def test_naming_another_organisation_needs_a_closer_typical_question() -> None:
     assert passes(at, settings, True, bm25, "银行人工客服几点上班")
 
 
+def test_paying_our_bill_through_another_company_is_still_our_question(real_kb: KnowledgeBase) -> None:
+    assert real_kb.gate_scores("能用支付宝交话费吗").foreign == ()  # 话费 is ours
+    assert real_kb.answer("能用支付宝交话费吗") is not None
+    assert real_kb.gate_scores("工商银行人工客服几点上班").foreign == ("银行",)  # every desk has 人工客服
+
+
 @pytest.mark.parametrize(
     "question", ["工商银行人工客服几点上班", "快递员上门送卡要多久", "消费者协会投诉几天有回音"]
 )
