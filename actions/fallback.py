@@ -1,4 +1,10 @@
-"""Two-stage fallback: first the two likeliest intents as buttons, twice in a row a human."""
+"""Two-stage fallback: first the two likeliest intents as buttons, twice in a row a human.
+
+A message the NLU could not place may still be a question the service guide answers (long real-world
+wordings, 「…的话需要准备什么」): when the knowledge base's gate is confident, the customer reads the
+guide's answer with its citation instead of a choice of intents or a handoff; the gate is calibrated to
+decline off-topic questions (docs/kb_gate.md), so vague messages (「那个东西怎么弄」) still get the
+buttons."""
 
 from __future__ import annotations
 
@@ -8,8 +14,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import HUMAN_BUTTON
+from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON
+from actions.customer_text import question_text
+from actions.faq import answer_rule_question
 from actions.handoff import conversation_note, handoff_payload
+from retrieval.replies import HELPFUL_QUESTION
 
 INTENT_LABELS = {
     "ask_tariff": "咨询套餐资费",
@@ -55,6 +64,9 @@ class ActionFallback(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if answer_rule_question(dispatcher, question_text(tracker)):
+            dispatcher.utter_message(text=HELPFUL_QUESTION, buttons=HELPFUL_BUTTONS)
+            return []
         if consecutive_fallbacks(tracker) >= 2:
             dispatcher.utter_message(
                 text="抱歉，我还是没能理解您的问题，正在为您转接人工客服…",

@@ -18,6 +18,7 @@ from retrieval.fusion import rrf, weighted
 from retrieval.gate import GateScores, gate_scores, passes
 from retrieval.index_store import MANIFEST, load_chunks, read_manifest
 from retrieval.keyword_index import KeywordIndex
+from retrieval.out_of_domain import OutOfDomainTerms, read_terms
 from retrieval.results import Hit, KbAnswer, SearchResponse, Trace, brief_quote
 from retrieval.settings import RetrievalSettings
 from retrieval.tokenizer import clean_query, normalize_query
@@ -38,10 +39,11 @@ class _Loaded:
     bm25: KeywordIndex
     section_chunk: dict[str, int]  # first guide/FAQ passage of each section (shown for question hits)
     has_questions: bool  # typical questions indexed: they decide confidence (see _confident)
+    out_of_domain: OutOfDomainTerms  # other organisations' names the gate looks for
     selector: AnswerSelector | None = None  # set once the embedder is there (FAQ questions embedded)
 
 
-def _load(index_dir: Path) -> _Loaded:
+def _load(index_dir: Path, out_of_domain_path: Path) -> _Loaded:
     index_dir = index_dir.resolve()  # one version, even if the live link is switched meanwhile
     manifest = read_manifest(index_dir)
     if manifest is None or not (index_dir / "dense.faiss").exists():
@@ -56,6 +58,7 @@ def _load(index_dir: Path) -> _Loaded:
         KeywordIndex([c.embed_text for c in chunks]),
         _section_chunks(chunks),
         any(c.kind == "question" for c in chunks),
+        OutOfDomainTerms.build(read_terms(out_of_domain_path), (c.text for c in chunks)),
     )
 
 
@@ -83,7 +86,7 @@ class KnowledgeBase:
 
     def __init__(self, settings: RetrievalSettings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or RetrievalSettings()
-        self._state = _load(self.settings.index_dir)
+        self._state = _load(self.settings.index_dir, self.settings.out_of_domain_path)
         self.embedder = embedder or SentenceTransformerEmbedder(
             self.settings.model, quantize=self.settings.quantize
         )
@@ -106,7 +109,7 @@ class KnowledgeBase:
         if manifest is None or str(manifest.get("build_id")) == self._state.build_id:
             return False
         with self._lock:
-            new = _load(self.settings.index_dir)
+            new = _load(self.settings.index_dir, self.settings.out_of_domain_path)
             if new.build_id == self._state.build_id:
                 return False
             self._with_selector(new)
@@ -231,12 +234,17 @@ class KnowledgeBase:
 
     def gate_scores(self, query: str) -> GateScores:
         """What the gate compares (hit testing and scripts/kb_gate_curve.py)."""
-        return gate_scores(query, self._rank(query, "hybrid", 3).dense, self._state.chunks)
+        state = self._state
+        return gate_scores(query, self._rank(query, "hybrid", 3).dense, state.chunks, state.out_of_domain)
 
     def _confident(self, query: str, dense: list[tuple[int, float]]) -> bool:
         state = self._state
         return passes(
-            gate_scores(query, dense, state.chunks), self.settings, state.has_questions, state.bm25, query
+            gate_scores(query, dense, state.chunks, state.out_of_domain),
+            self.settings,
+            state.has_questions,
+            state.bm25,
+            query,
         )
 
     def answer(self, query: str) -> KbAnswer | None:

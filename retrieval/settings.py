@@ -25,6 +25,10 @@ class RetrievalSettings(BaseSettings):
         REPO_ROOT / "var" / "kb_uploads",
         description="Documents uploaded in the console's KB workbench (indexed like extra_docs_dir).",
     )
+    out_of_domain_path: Path = Field(
+        REPO_ROOT / "knowledge_base" / "out_of_domain.txt",
+        description="Other organisations' names (banks, airlines, couriers, offices) the gate looks for.",
+    )
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Largest document upload.")
     reload_check_seconds: float = Field(
         5.0, ge=0.0, description="How often a process checks between requests whether the live index changed."
@@ -53,7 +57,7 @@ class RetrievalSettings(BaseSettings):
         0.8, description="Score multiplier of typical questions (knowledge_base/questions/)."
     )
     question_threshold: float = Field(
-        0.83,
+        0.82,
         description="Dense cosine to a typical question that makes an answer confident (docs/kb_gate.md).",
     )
     threshold: float = Field(
@@ -67,6 +71,11 @@ class RetrievalSettings(BaseSettings):
         0.74,
         description="Dense cosine (question or passage) that is enough when the question names a term of "
         "the telecom dictionary (docs/kb_gate.md).",
+    )
+    foreign_threshold: float = Field(
+        1.0,
+        description="Dense cosine to a typical question needed when the question names another organisation "
+        "(knowledge_base/out_of_domain.txt; 1.0: never answered; docs/kb_gate.md).",
     )
     answer_sections: int = Field(
         5, ge=1, description="Top sections whose passages answer selection ranks for a reply."

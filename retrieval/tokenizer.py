@@ -158,6 +158,8 @@ SYNONYMS: dict[str, str] = {
     "满意度": "满意度",
     "评价": "评价 反馈",
     "隐私": "隐私保护 个人信息",
+    "突发": "应急 突发",  # the guide says 应急 where customers say 突发 (chapter 7)
+    "练习": "演练 练习",
     "泄露": "泄露 数据安全",
 }
 

@@ -185,7 +185,10 @@
       gate.className = "gate " + (g.would_answer ? "yes" : "no");
       gate.textContent = (g.would_answer ? "会回答" : "不会回答（客户将看到「没有可靠答案」）") +
         " · 典型问法相似度 " + score(g.question_cosine) + "（阈值 " + g.question_threshold + "）" +
-        " · 段落相似度 " + score(g.passage_cosine) + "（阈值 " + g.strong_threshold + "）";
+        " · 段落相似度 " + score(g.passage_cosine) + "（阈值 " + g.strong_threshold + "）" +
+        (g.names_other_organisation && g.names_other_organisation.length
+          ? " · 提到其他机构：" + g.names_other_organisation.join("、") + "（阈值 " + g.foreign_threshold + "）"
+          : "");
       $("answer").hidden = !res.data.answer;
       $("answer").textContent = res.data.answer ? "客户看到的回答：" + res.data.answer : "";
       var body = $("hits");

@@ -7,6 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import HELPFUL_BUTTONS, HUMAN_BUTTON
+from actions.fallback import ActionFallback
 from actions.faq import ActionAnswerPolicy
 from actions.tariffs import ActionAnswerTariff
 from actions.ticket_forms import ValidateComplaintForm
@@ -30,6 +31,19 @@ async def test_action_answer_policy_cites_the_guide_and_asks_if_helpful(kb, disp
     assert answer is not None and "身份证" in answer.text
     assert answer.citations and answer.citations[0]["section"]
     assert events == []
+    assert dispatcher.messages == [
+        said(answer.text, custom={"citations": list(answer.citations)}),
+        said("以上回答对您有帮助吗？", buttons=HELPFUL_BUTTONS),
+    ]
+
+
+async def test_a_guide_question_the_nlu_could_not_place_is_answered_from_the_guide(kb, dispatcher) -> None:
+    question = "办新号要带什么证件"
+    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_policy", "confidence": 0.3}]
+    tracker = make_tracker(events=[user_event(question, "nlu_fallback", 0.4, ranking)])
+    assert await ActionFallback().run(dispatcher, tracker, DOMAIN) == []
+    answer = kb.answer(question)
+    assert answer is not None
     assert dispatcher.messages == [
         said(answer.text, custom={"citations": list(answer.citations)}),
         said("以上回答对您有帮助吗？", buttons=HELPFUL_BUTTONS),

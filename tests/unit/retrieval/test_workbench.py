@@ -162,16 +162,24 @@ def test_docx_pdf_html_uploads_are_indexed_and_listed(
     assert {d.name: d.status for d in list_documents(kb_settings)}["fee.pdf"] == "removed"
 
 
-def test_hit_test_shows_scores_and_the_gate(
-    kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder
-) -> None:
+@pytest.fixture
+def built_kb(kb_settings: RetrievalSettings, fake_embedder: FakeEmbedder) -> KnowledgeBase:
     build_index(kb_settings, fake_embedder, force=True)
-    kb = KnowledgeBase(kb_settings, fake_embedder)
-    result = hit_test(kb, "办新号要带什么证件", k=3)
+    return KnowledgeBase(kb_settings, fake_embedder)
+
+
+def test_hit_test_shows_scores_and_the_gate(built_kb: KnowledgeBase) -> None:
+    result = hit_test(built_kb, "办新号要带什么证件", k=3)
     top = result["passages"][0]
     assert top["section"] == "1.3" and top["fused"] > 0 and top["dense"] > 0 and top["bm25"] > 0
     assert set(result["gate"]) >= {"would_answer", "question_cosine", "passage_cosine"}
     assert result["gate"]["would_answer"] == (result["answer"] is not None)
+
+
+def test_hit_test_names_the_other_organisation_that_keeps_the_gate_shut(built_kb: KnowledgeBase) -> None:
+    result = hit_test(built_kb, "银行人工客服几点上班", k=3)
+    assert result["gate"]["names_other_organisation"] == ["银行"]
+    assert not result["gate"]["would_answer"] and result["answer"] is None
 
 
 def test_rebuilder_reports_progress_and_refuses_a_second_run(
