@@ -29,7 +29,7 @@ export KEFU_ACTION_SERVER_URL ?= http://127.0.0.1:5055
 RASA_DATA := config.yml domain.yml $(wildcard bot/data/*.yml) $(wildcard knowledge_base/dictionary/*) \
 	$(wildcard bot/components/*.py) kefu/textnorm.py
 
-.PHONY: help setup run cluster test lint typecheck rasa-validate rasa-test pytest bench lock clean train index db onnx nlu-report
+.PHONY: help setup run cluster test lint typecheck rasa-validate rasa-test pytest bench lock clean train train-profile index db onnx nlu-report
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -93,6 +93,12 @@ $(MODEL): $(RASA_DATA) $(ONNX) | $(RASA_VENV)/.installed
 	start=$$(date +%s); $(RASA) train --config config.yml --domain domain.yml --data bot/data --out models \
 		--fixed-model-name kefu && echo $$(( $$(date +%s) - start )) > var/train_seconds.txt
 	touch $@
+
+train-profile: $(ONNX) | $(RASA_VENV)/.installed ## train from an empty cache, timed: per component -> var/train_components.log, total -> var/train_time.log
+	@mkdir -p var
+	rm -rf .rasa/cache
+	/usr/bin/time -v -o var/train_time.log $(RASA_VENV)/bin/python scripts/train_profile.py train --config config.yml \
+		--domain domain.yml --data bot/data --out models --fixed-model-name kefu
 
 nlu-report: $(MODEL) ## NLU accuracy on the test split and the real-text dev set -> docs/nlu.md
 	$(PY) scripts/nlu_report.py

@@ -53,6 +53,11 @@ _GENERIC_STEMS = frozenset(
     )
 )
 _NOT_A_NAME_RE = re.compile(r"[的么吗呢个哪啥有是在么要买能可以我你]")
+# Words that put the customer's own plan in the sentence (「流量超出套餐怎么收费」「升级套餐」「当前套餐」):
+# the text before 套餐 then says what happens to that plan, it does not name a product we lack.
+_OWN_PLAN_RE = re.compile(
+    r"超出|超过|超了|用超|超额|以外|之外|用完|用光|不够|升级|降级|当前|现在|目前|原来|原有|更换|变更|剩余"
+)
 _FEE_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:元|块)")
 _DATA_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:G|GB|g|gb|个G)")
 
@@ -65,6 +70,8 @@ def unknown_offer_name(catalogue: Catalogue, text: str) -> str | None:
         name = _LEAD_WORDS_RE.sub("", match.group(1)) or match.group(1)
         stem = _SUFFIX_RE.sub("", name)
         if len(stem) < 2 or stem.upper() in _GENERIC_STEMS or _NOT_A_NAME_RE.search(stem):
+            continue
+        if _OWN_PLAN_RE.search(stem):
             continue
         if re.fullmatch(r"[\d.]+(?:元|块)?", stem) or any(stem in o.name for o in catalogue.offers):
             continue

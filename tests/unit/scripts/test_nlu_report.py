@@ -13,6 +13,7 @@ from scripts.nlu_report import (
     REAL_CLEAN,
     REAL_HOLDOUT,
     REAL_SETS,
+    components_md,
     example_texts,
     render,
     score_real,
@@ -91,3 +92,24 @@ def test_the_report_counts_the_clean_sets_errors_but_does_not_print_their_texts(
     assert old_error in page
     assert not [t for t in clean_errors if t in page]
     assert "| out_of_scope | greet |" in page  # the clean set's errors are still counted by kind
+
+
+def test_training_time_is_added_up_per_component_largest_first(tmp_path: Path) -> None:
+    log = tmp_path / "train_components.log"
+    log.write_text(
+        "train_bot.components.m3e_featurizer.M3EFeaturizer4\t0.2\t0.4\n"
+        "run_bot.components.m3e_featurizer.M3EFeaturizer4\t11.7\t15.7\n"
+        "train_DIETClassifier6\t202.9\t312.2\n"
+        "train_TEDPolicy2\t34.1\t65.1\n"
+        "load average\t2.0\t3.6\n",
+        encoding="utf-8",
+    )
+    md = components_md(log)
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "CPU" not in line]
+    assert rows == [
+        "| DIETClassifier | 202.9 | 312.2 |",
+        "| TEDPolicy | 34.1 | 65.1 |",
+        "| M3EFeaturizer | 11.9 | 16.1 |",
+    ]
+    assert "Load average (1 min) 2.0 at the start, 3.6 at the end" in md
+    assert components_md(tmp_path / "missing.log") == ""

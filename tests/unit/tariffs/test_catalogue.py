@@ -99,6 +99,42 @@ def test_an_offer_we_do_not_have_is_said_so_with_the_closest_we_do(
     assert lines[1].startswith(f"· {first}：")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我这个月流量超出套餐了，会扣多少钱",
+        "流量超出套餐怎么收费",
+        "超出套餐的流量怎么算钱",
+        "通话超过套餐以后怎么计费",
+        "想升级套餐",
+        "当前套餐还能用多久",
+    ],
+)
+def test_going_over_or_changing_ones_own_plan_is_not_an_offer_we_lack(
+    catalogue: Catalogue, question: str
+) -> None:
+    from tariffs.query import tariff_answer, unknown_offer_name
+
+    assert unknown_offer_name(catalogue, question) is None
+    assert not tariff_answer(catalogue, question).text.startswith("抱歉，我们的资费目录里没有")
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("动感地带潮玩卡", "动感地带潮玩卡"),
+        ("腾讯大王卡怎么办理", "腾讯大王卡"),
+        ("超值星耀套餐", "超值星耀套餐"),
+    ],
+)
+def test_a_product_name_next_to_those_words_is_still_not_in_our_catalogue(
+    catalogue: Catalogue, question: str, name: str
+) -> None:
+    from tariffs.query import unknown_offer_name
+
+    assert unknown_offer_name(catalogue, question) == name
+
+
 @pytest.mark.parametrize("question", ["青春校园卡多少钱", "有什么套餐", "流量卡资费", "加一张副卡每月多少钱"])
 def test_known_offers_and_generic_questions_are_not_called_unknown(
     catalogue: Catalogue, question: str
