@@ -39,13 +39,19 @@ INTENT_LABELS = {
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
-    """How many of the latest user messages in a row fell below the confidence threshold."""
+    """How many of the latest user messages in a row fell below the confidence threshold and went
+    unanswered: one the guide answered (its quote is followed by 「以上回答对您有帮助吗？」) helped the
+    customer, so it does not count toward the handoff."""
     count = 0
+    answered = False
     for event in reversed(tracker.events):
+        if event.get("event") == "bot" and event.get("text") == HELPFUL_QUESTION:
+            answered = True
+            continue
         if event.get("event") != "user":
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != "nlu_fallback":
+        if intent != "nlu_fallback" or answered:
             break
         count += 1
     return count

@@ -50,6 +50,23 @@ async def test_a_guide_question_the_nlu_could_not_place_is_answered_from_the_gui
     ]
 
 
+async def test_a_vague_message_after_a_fallback_the_guide_answered_gets_buttons_not_a_handoff(
+    kb, dispatcher
+) -> None:
+    answered = kb.answer("办新号要带什么证件")
+    assert answered is not None
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_policy", "confidence": 0.2}]
+    events = [
+        user_event("办新号要带什么证件", "nlu_fallback", 0.4, ranking),
+        {"event": "bot", "text": answered.text},
+        {"event": "bot", "text": "以上回答对您有帮助吗？"},
+        user_event("那个东西怎么弄", "nlu_fallback", 0.3, ranking),
+    ]
+    assert await ActionFallback().run(dispatcher, make_tracker(events=events), DOMAIN) == []
+    buttons = [{"title": "咨询业务规定", "payload": "/ask_policy"}, HUMAN_BUTTON]
+    assert dispatcher.messages == [said("抱歉，我不太确定您的意思，您是想：", buttons=buttons)]
+
+
 async def test_after_a_button_the_question_is_what_the_customer_typed_before_it(kb, dispatcher) -> None:
     question = "办新号要带什么证件"
     events = [user_event(question, "ask_policy"), user_event("/ask_policy", "ask_policy")]
