@@ -7,8 +7,13 @@ own, resuming by sequence number. ``max_fails=0``: nginx never marks a gateway d
 gateway that was down a moment ago (and is back) must still take the requests when the other one
 dies; with ``max_fails=1 fail_timeout=2s`` both were "down" in that window and customers got a
 502 "no live upstreams". A refused loopback connection costs microseconds, so nothing is saved by
-skipping. The gateways believe its ``X-Forwarded-For`` (they list it in
-``KEFU_TRUSTED_PROXIES``), so the per-IP limits still see the customer.
+skipping. A plain request is sent with an empty ``Connection`` header, not ``close``, so the
+``keepalive`` pool really keeps connections: with ``close`` every request opened a new connection
+that the gateway closed first, and about one POST in 50 right after the other gateway died met a
+connection closed before its answer, which nginx does not retry for a POST (a 502 for the customer;
+tests/cluster/test_balancer.py failed about one run in five). The gateways believe its
+``X-Forwarded-For`` (they list it in ``KEFU_TRUSTED_PROXIES``), so the per-IP limits still see the
+customer.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ http {{
     uwsgi_temp_path {run}/uwsgi;
     scgi_temp_path {run}/scgi;
     client_max_body_size 16m;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
     upstream kefu_gateways {{
 {servers}
         keepalive 32;
