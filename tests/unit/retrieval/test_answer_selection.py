@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from retrieval.answer_eval import evaluate_answers, load_rows
-from retrieval.answer_selection import answer_quote, asked_numbers, question_type
+from retrieval.answer_selection import answer_quote
 from retrieval.gate import GateScores, names_domain_term, passes
 from retrieval.keyword_index import KeywordIndex
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.out_of_domain import OutOfDomainTerms
+from retrieval.question_analysis import asked_numbers, question_type
 from retrieval.settings import REPO_ROOT, RetrievalSettings
 
 # Written apart from the tuning set (kb_answers.jsonl); reached 0.78 on it, see README.
