@@ -13,7 +13,7 @@ import numpy as np
 
 from retrieval.answer_selection import AnswerSelector, answer_quote
 from retrieval.chunking import Chunk
-from retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from retrieval.embedder import Embedder, make_embedder
 from retrieval.fusion import rrf, weighted
 from retrieval.gate import GateScores, gate_scores, passes
 from retrieval.index_store import MANIFEST, load_chunks, read_manifest
@@ -87,9 +87,7 @@ class KnowledgeBase:
     def __init__(self, settings: RetrievalSettings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or RetrievalSettings()
         self._state = _load(self.settings.index_dir, self.settings.out_of_domain_path)
-        self.embedder = embedder or SentenceTransformerEmbedder(
-            self.settings.model, quantize=self.settings.quantize
-        )
+        self.embedder = embedder or make_embedder(self.settings)
         self._with_selector(self._state)
         self._lock = threading.Lock()
         self._checked_at = time.monotonic()

@@ -41,6 +41,15 @@ class RetrievalSettings(BaseSettings):
     model: str = Field(
         "m3e-small", description="Embedding model: 'm3e-small' (installed package), a path or a name."
     )
+    embedder: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="What runs the embedding model: 'torch' (sentence-transformers) or 'onnx' (ONNX "
+        "Runtime, the graph `make onnx` exports to onnx_dir; no torch needed, docs/benchmarks.md).",
+    )
+    onnx_dir: Path = Field(
+        REPO_ROOT / "var" / "models" / "m3e-small",
+        description="Folder with model.onnx and tokenizer.json (`make onnx`) for embedder=onnx.",
+    )
     quantize: bool = Field(
         True, description="Run the embedding model with dynamic int8 linear layers (about 3x faster on CPU)."
     )
@@ -91,7 +100,8 @@ class RetrievalSettings(BaseSettings):
         return {
             "format": 4,  # 4: quantized texts embedded one per pass (retrieval/embedder.py)
             "model": self.model,
-            "quantize": self.quantize,
+            "embedder": self.embedder,
+            "quantize": self.quantize if self.embedder == "torch" else None,
             "index_type": self.index_type,
             "max_chars": self.max_chars,
             "overlap": self.overlap,

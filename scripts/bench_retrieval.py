@@ -53,13 +53,13 @@ def timings(fn: Callable[[str], object], queries: list[str], rounds: int) -> dic
 def bench_real(queries: list[str], rounds: int) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     import tempfile
 
-    from retrieval.embedder import SentenceTransformerEmbedder
+    from retrieval.embedder import make_embedder
     from retrieval.index_store import build_index
     from retrieval.knowledge_base import KnowledgeBase
     from retrieval.tokenizer import normalize_query
 
     settings = RetrievalSettings()
-    emb = SentenceTransformerEmbedder(settings.model, quantize=settings.quantize)
+    emb = make_embedder(settings)
     with tempfile.TemporaryDirectory() as tmp:
         s2 = settings.model_copy(update={"index_dir": Path(tmp) / "index"})
         res = build_index(s2, emb, force=True, progress=False)
