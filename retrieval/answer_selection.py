@@ -17,7 +17,7 @@ import numpy as np
 
 from retrieval.chunking import Chunk
 from retrieval.embedder import Vectors
-from retrieval.gate import domain_terms_in
+from retrieval.gate import SHARED_SERVICE_TERMS, domain_terms_in
 from retrieval.question_analysis import (
     CITATION_TAIL,
     FIGURE_TYPES,
@@ -50,6 +50,18 @@ class Weights:
 
 KeywordScores = Callable[[str, list[int]], list[float]]
 
+# A passage whose FAQ question is this close (feature 0.5: cosine 0.8) is about what a question naming
+# no product asks; with a product named (国际漫游, 宽带), the passage or its FAQ question must name it.
+ABOUT_FAQ_MATCH = 0.5
+# When the top sections never name the product asked about, the passages naming it closest to the
+# question are the candidates instead (漫游日租包 for 「国际漫游」 when 1.3 ranked first on 「能办…吗」).
+TOPIC_PASSAGES = 10
+
+
+def topic_terms(question: str) -> set[str]:
+    """The products and services a question names (国际漫游, 宽带), not what every desk has (套餐, 营业厅)."""
+    return domain_terms_in(question) - SHARED_SERVICE_TERMS
+
 
 class AnswerSelector:
     """Built once per loaded index (FAQ questions embedded, passage vectors kept), never per request.
@@ -80,6 +92,7 @@ class AnswerSelector:
                 self._by_section.setdefault(c.section, []).append(i)
         self._bodies = [CITATION_TAIL.sub("", c.text) for c in chunks]
         self._lower_bodies = [b.lower() for b in self._bodies]
+        self._lower_titles = [c.title_path[-1].lower() if c.title_path else "" for c in chunks]
         self._title_grams = [bigrams(c.title_path[-1]) if c.title_path else set() for c in chunks]
 
     @staticmethod
@@ -87,8 +100,14 @@ class AnswerSelector:
         """The texts to embed for the constructor, in chunk order."""
         return [c.title_path[-1] if c.title_path else c.text for c in chunks if c.kind == "faq"]
 
-    def select(self, question: str, query_vector: Vectors, sections: list[tuple[str, float]]) -> int | None:
-        """The chunk index answering `question` among the passages of `sections` (name, score)."""
+    def select(
+        self,
+        question: str,
+        query_vector: Vectors,
+        sections: list[tuple[str, float]],
+    ) -> int | None:
+        """The chunk index answering `question` among the passages of `sections` (name, score), or,
+        when none of them names the product asked about, among the passages that do."""
         cands, features = self.features(question, query_vector, sections)
         if not cands:
             return None
@@ -97,14 +116,24 @@ class AnswerSelector:
         return cands[int(np.argmax(features @ weights))]
 
     def features(
-        self, question: str, query_vector: Vectors, sections: list[tuple[str, float]]
+        self,
+        question: str,
+        query_vector: Vectors,
+        sections: list[tuple[str, float]],
     ) -> tuple[list[int], np.ndarray]:
         """The candidate passages and one row per candidate: section prior, dense cosine and BM25
-        (both scaled to the candidates' range), FAQ-question match, figure strength, named terms."""
+        (both scaled to the candidates' range), FAQ-question match, figure strength, named terms.
+
+        A yes/no opener (「可以。」) counts only for a passage about the asked thing: 「在机场能办国际
+        漫游吗」 is not answered by 「可以。租房用户用租赁合同…」 because both open with yes."""
         cands = [i for name, _ in sections for i in self._by_section.get(name, [])]
+        topic = topic_terms(question)
+        if topic and not any(self._names(i, topic) for i in cands):
+            # The top sections never name the product asked about: they are about something else.
+            cands = self._naming(topic, query_vector) or cands
         if not cands:
             return [], np.zeros((0, 6))
-        top = max(sections[0][1], 1e-9)
+        top = max(sections[0][1], 1e-9) if sections else 1.0
         prior = {name: score / top for name, score in sections}
         qtype, qgrams, numbers = question_type(question), bigrams(question), asked_numbers(question)
         unit = asked_unit(question, qtype)
@@ -117,13 +146,38 @@ class AnswerSelector:
         out[:, 2] = bm / (float(bm.max()) or 1.0)
         for j, i in enumerate(cands):
             chunk, body = self.chunks[i], self._bodies[i]
-            out[j, 0] = prior[chunk.section]
+            out[j, 0] = prior.get(chunk.section, 0.0)
             if chunk.kind == "faq":
                 shared = len(qgrams & self._title_grams[i]) / len(qgrams) if qgrams else 0.0
                 out[j, 3] = max(faq_sim[j], shared)
             out[j, 4] = figure_strength(qtype, body, unit)
+            about = self._leads_with(i, topic) if topic else out[j, 3] >= ABOUT_FAQ_MATCH
+            if qtype == "yesno" and not about:
+                out[j, 4] = 0.0
             out[j, 5] = named_share(self._lower_bodies[i], named) + number_with_unit(body, numbers, unit)
         return cands, out
+
+    def _naming(self, terms: set[str], query_vector: Vectors) -> list[int]:
+        """The passages (not typical questions) naming one of `terms`, closest to the question first."""
+        rows = [
+            i
+            for i, c in enumerate(self.chunks)
+            if c.kind != "question" and c.section and self._names(i, terms)
+        ]
+        if not rows:
+            return []
+        cos = self._passages[rows] @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return [rows[k] for k in np.argsort(-cos)[:TOPIC_PASSAGES]]
+
+    def _leads_with(self, i: int, terms: set[str]) -> bool:
+        """The yes or no is about one of `terms`: its FAQ question or its first two sentences name it
+        (「不能。儿童手表卡只限…」 mentions 漫游日租包 later, but its no is about the watch card)."""
+        lead = "".join(SENTENCE.split(self._lower_bodies[i])[:2])
+        return any(t in lead or t in self._lower_titles[i] for t in terms)
+
+    def _names(self, i: int, terms: set[str]) -> bool:
+        """The passage or the FAQ question it answers names one of `terms`."""
+        return any(t in self._lower_bodies[i] or t in self._lower_titles[i] for t in terms)
 
     def _faq_similarity(self, cands: list[int], query_vector: Vectors) -> list[float]:
         """Cosine of the question to the FAQ question each FAQ passage answers, rescaled from 0.6..1."""

@@ -148,3 +148,24 @@ def test_new_wording_set_carries_the_fact(real_kb: KnowledgeBase) -> None:
     report = evaluate_answers(real_kb, load_rows(REPO_ROOT / "tests/data/kb_answers_dev2.jsonl"))
     assert report.answerable >= 60
     assert report.correct_rate >= DEV2_FLOOR, report.summary()
+
+
+def test_a_yes_about_something_else_does_not_answer_a_yes_no_question(real_kb: KnowledgeBase) -> None:
+    """「可以。」 opening a passage about rented flats is no answer to a question about roaming."""
+    ans = real_kb.answer("在机场能办国际漫游吗")
+    assert ans is not None
+    assert "漫游" in ans.text and "租" not in ans.text, ans.text
+    assert ans.citations[0]["section"] == "2.4.1"
+
+
+def test_a_yes_no_question_still_gets_the_yes_of_its_own_faq(real_kb: KnowledgeBase) -> None:
+    ans = real_kb.answer("租的房子能装宽带吗")
+    assert ans is not None
+    assert ans.text.startswith("可以。租房用户用租赁合同"), ans.text
+
+
+def test_a_no_said_of_another_product_is_not_quoted_for_the_one_asked(real_kb: KnowledgeBase) -> None:
+    """The watch card's 「不能。」 mentions 漫游日租包 only in passing: it does not answer for roaming."""
+    ans = real_kb.answer("在机场能办国际漫游吗")
+    assert ans is not None
+    assert not ans.text.startswith("不能"), ans.text
