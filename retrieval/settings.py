@@ -42,7 +42,7 @@ class RetrievalSettings(BaseSettings):
         "m3e-small", description="Embedding model: 'm3e-small' (installed package), a path or a name."
     )
     embedder: Literal["torch", "onnx"] = Field(
-        "torch",
+        "onnx",
         description="What runs the embedding model: 'torch' (sentence-transformers) or 'onnx' (ONNX "
         "Runtime, the graph `make onnx` exports to onnx_dir; no torch needed, docs/benchmarks.md).",
     )
@@ -66,7 +66,7 @@ class RetrievalSettings(BaseSettings):
         0.8, description="Score multiplier of typical questions (knowledge_base/questions/)."
     )
     question_threshold: float = Field(
-        0.82,
+        0.83,
         description="Dense cosine to a typical question that makes an answer confident (docs/kb_gate.md).",
     )
     threshold: float = Field(
@@ -74,10 +74,10 @@ class RetrievalSettings(BaseSettings):
     )
     bm25_min: float = Field(3.0, description="Min BM25 score of the best keyword hit to answer confidently.")
     strong_threshold: float = Field(
-        0.80, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
+        0.78, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
     )
     domain_threshold: float = Field(
-        0.74,
+        0.75,
         description="Dense cosine (question or passage) that is enough when the question names a term of "
         "the telecom dictionary (docs/kb_gate.md).",
     )
