@@ -65,6 +65,8 @@ def _units(*pairs: tuple[str, str]) -> tuple[tuple[re.Pattern[str], re.Pattern[s
 
 ASKED_UNITS: dict[str, tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]] = {
     "amount": _units(
+        # Data beyond the plan is charged per GB: 「流量超了咋收」 wants 「5元/GB」, not a bundle's price.
+        (r"超(了|出|过).{0,6}(咋|怎么|多少|几)|一个G|每G", r"\d+\s*元/GB"),
         (r"多少钱|几块|收费|咋收|怎么收|月费|月租|费用|什么价|资费|价格", r"\d+(\.\d+)?\s*元"),
         (r"几分钟|多少分钟|通话", r"\d+\s*分钟"),
         (r"流量|多少GB|几个G", r"\d+\s*GB"),

@@ -51,7 +51,8 @@ class RetrievalSettings(BaseSettings):
         description="Folder with model.onnx and tokenizer.json (`make onnx`) for embedder=onnx.",
     )
     quantize: bool = Field(
-        True, description="embedder=torch: run the model with dynamic int8 linear layers (about 3x faster on CPU)."
+        True,
+        description="embedder=torch: run the model with dynamic int8 linear layers (about 3x faster on CPU).",
     )
     fusion: Literal["rrf", "weighted"] = Field(
         "weighted", description="How dense and BM25 rankings are fused."

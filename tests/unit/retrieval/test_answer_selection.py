@@ -169,3 +169,11 @@ def test_a_no_said_of_another_product_is_not_quoted_for_the_one_asked(real_kb: K
     ans = real_kb.answer("在机场能办国际漫游吗")
     assert ans is not None
     assert not ans.text.startswith("不能"), ans.text
+
+
+def test_data_beyond_the_plan_is_answered_with_the_price_per_gb(real_kb: KnowledgeBase) -> None:
+    """「超了…多少」 asks the overage rate (元/GB), not the price of a data bundle (10GB 30元)."""
+    assert answer_quote("加油包10GB30元。超出后5元/GB。", "流量超了每G多少").startswith("超出后5元/GB")
+    ans = real_kb.answer("流量超了每G多少")
+    assert ans is not None
+    assert "元/GB" in ans.text, ans.text
