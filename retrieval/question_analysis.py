@@ -158,7 +158,7 @@ def figure_strength(qtype: str | None, text: str, unit: re.Pattern[str] | None =
     if qtype is None or not FIGURES[qtype].search(text):
         return 0.0
     if qtype == "materials":
-        return min(3.0, sum(w for term, w in MATERIAL_WEIGHTS.items() if term in text)) / 2.0
+        return min(4.0, sum(w for term, w in MATERIAL_WEIGHTS.items() if term in text)) / 2.0
     if unit is not None and not unit.search(text):
         return OTHER_UNIT_CREDIT
     return 1.0

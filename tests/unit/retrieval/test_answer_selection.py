@@ -10,7 +10,7 @@ from retrieval.gate import GateScores, names_domain_term, passes
 from retrieval.keyword_index import KeywordIndex
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.out_of_domain import OutOfDomainTerms
-from retrieval.question_analysis import asked_numbers, question_type
+from retrieval.question_analysis import asked_numbers, figure_strength, question_type
 from retrieval.settings import REPO_ROOT, RetrievalSettings
 
 # Written apart from the tuning set (kb_answers.jsonl); reached 0.78 on it, see README.
@@ -177,3 +177,13 @@ def test_data_beyond_the_plan_is_answered_with_the_price_per_gb(real_kb: Knowled
     ans = real_kb.answer("流量超了每G多少")
     assert ans is not None
     assert "元/GB" in ans.text, ans.text
+
+
+def test_the_passage_listing_the_documents_answers_what_to_bring(real_kb: KnowledgeBase) -> None:
+    """身份证, 护照 or 户口本 named is a fuller answer than 「身份证件」 said of a proxy's visit."""
+    listing = "请带上本人有效身份证件原件，比如居民身份证、护照或户口本。"
+    proxy = "确需代办的，一般要同时提供机主和代办人的身份证件。"
+    assert figure_strength("materials", listing) > figure_strength("materials", proxy)
+    ans = real_kb.answer("开新号要准备哪些身份材料")
+    assert ans is not None
+    assert ans.text.startswith("请带上本人有效身份证件原件"), ans.text
