@@ -67,6 +67,11 @@ ASKED_UNITS: dict[str, tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]] = {
     "amount": _units(
         # Data beyond the plan is charged per GB: 「流量超了咋收」 wants 「5元/GB」, not a bundle's price.
         (r"超(了|出|过).{0,6}(咋|怎么|多少|几)|一个G|每G", r"\d+\s*元/GB"),
+        # A monthly fee is a rate: 「副卡每月收费多少」 wants 「10元/月」, not the 99元 plan it is added to.
+        (
+            r"每月|每个月|月费|月租|一个月多少",
+            r"\d+(\.\d+)?\s*元\s*/\s*月|月[费租]\s*\d+|每月\s*\d+(\.\d+)?\s*元",
+        ),
         (r"多少钱|几块|收费|咋收|怎么收|月费|月租|费用|什么价|资费|价格", r"\d+(\.\d+)?\s*元"),
         (r"几分钟|多少分钟|通话", r"\d+\s*分钟"),
         (r"流量|多少GB|几个G", r"\d+\s*GB"),

@@ -187,3 +187,10 @@ def test_the_passage_listing_the_documents_answers_what_to_bring(real_kb: Knowle
     ans = real_kb.answer("开新号要准备哪些身份材料")
     assert ans is not None
     assert ans.text.startswith("请带上本人有效身份证件原件"), ans.text
+
+
+def test_a_monthly_fee_question_leads_with_the_fee_per_month(real_kb: KnowledgeBase) -> None:
+    """「每个月收多少」 is answered by 「10元/月」 first, not by the 99元 plan the card is added to."""
+    ans = real_kb.answer("亲情副卡每个月收多少钱")
+    assert ans is not None
+    assert ans.text.startswith("副卡每张10元/月"), ans.text
