@@ -103,7 +103,7 @@ train-profile: $(ONNX) | $(RASA_VENV)/.installed ## train from an empty cache, t
 nlu-report: $(MODEL) ## NLU accuracy on the test split and the real-text dev set -> docs/nlu.md
 	$(PY) scripts/nlu_report.py
 
-index: $(VENV)/.installed ## build the retrieval index (skipped when documents and settings are unchanged)
+index: $(ONNX) | $(VENV)/.installed ## build the retrieval index (skipped when documents and settings are unchanged)
 	$(PY) -m retrieval build
 
 db: $(VENV)/.installed ## create or migrate the database and seed the demo accounts

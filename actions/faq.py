@@ -39,7 +39,7 @@ def policy_answer(question: str) -> KbAnswer | None:
 def asks_about_a_rule(text: str) -> bool:
     """The message asks how, when, what or whether (a question type or a question word), rather than
     only wishing to act (「我要携号转网」「帮我销户」)."""
-    from retrieval.answer_selection import question_type  # the action server starts without retrieval
+    from retrieval.question_analysis import question_type  # the action server starts without retrieval
     from retrieval.tokenizer import clean_query
 
     asked = clean_query(text)

@@ -40,9 +40,9 @@ class KbWorkbench:
         if kb is not None:
             embedder: Embedder = kb.embedder  # already loaded: no second model in memory
             return embedder
-        from retrieval.embedder import SentenceTransformerEmbedder
+        from retrieval.embedder import make_embedder
 
-        return SentenceTransformerEmbedder(self.settings.model, quantize=self.settings.quantize)
+        return make_embedder(self.settings)
 
     def _switched(self) -> None:
         """Serve the new live version at once (the index watcher and the action server follow)."""

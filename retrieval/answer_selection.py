@@ -17,181 +17,21 @@ import numpy as np
 
 from retrieval.chunking import Chunk
 from retrieval.embedder import Vectors
-from retrieval.gate import domain_terms_in
-
-# What the customer asks for, in the order it is tested (first match wins). A terse search-style
-# query has no question word, so its head noun says what it wants: 「校园卡 月租」 asks an amount,
-# 「携号转网 条件」 the conditions, 「流量包 生效」 a time.
-QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    # Where to look something up is a procedure even when it names an amount (「流量还剩多少，在哪看」).
-    ("procedure", re.compile(r"(在|去)?哪(里|儿)?(可以|能)?(看|查)|怎么查|咋查")),
-    ("frequency", re.compile(r"多久.{0,3}[一1][次回趟]|多长时间.{0,3}[一1][次回]|频率|频次|几次")),
-    (
-        "time",
-        re.compile(
-            r"多久|几天|多长时间|多少天|几个工作日|多快|什么时候|啥时候|何时|时限|时效|几小时|多少小时|多就|多少秒|几秒"
-            r"|几分钟内|多少分钟内|生效|到账"
-        ),
-    ),
-    (
-        "materials",
-        re.compile(
-            r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西|信息)|材料|证件|要啥|说些啥|要(什么|啥)$"
-            r"|提供(什么|啥|哪些)"
-        ),
-    ),
-    ("conditions", re.compile(r"条件|限制|资格|前提|规则|门槛|谁能办|哪些人")),
-    (
-        "amount",
-        re.compile(
-            r"多少钱|几块|怎么收费|咋收|收费|费用|月费|月租|资费|价格|多少GB|多少流量|几张|几个副卡|几分钟|几岁|年纪"
-            r"|什么价|百分之|率|多少|套餐\s*流量$"
-        ),
-    ),
-    (
-        "yesno",
-        re.compile(r"能不能|可不可以|可以吗|能吗|行不行|会不会|是不是|要不要|算不算|吗[？?]?$|不[？?]?$"),
-    ),
-    ("procedure", re.compile(r"怎么|咋|如何|流程|步骤|怎样|哪些渠道|在哪|手续")),
+from retrieval.gate import SHARED_SERVICE_TERMS, domain_terms_in
+from retrieval.question_analysis import (
+    CITATION_TAIL,
+    FIGURE_TYPES,
+    SENTENCE,
+    asked_numbers,
+    asked_unit,
+    bigrams,
+    figure_strength,
+    named_share,
+    names_number,
+    number_with_unit,
+    overlap,
+    question_type,
 )
-
-# What a passage must carry to answer each type.
-FIGURES: dict[str, re.Pattern[str]] = {
-    "frequency": re.compile(r"每(个|一)?(季度|年|半年|月|周|天)|至少.{0,4}[一1两2三3]次|\d+\s*次"),
-    "time": re.compile(r"\d+\s*(小时|个工作日|工作日|天|分钟|秒)|次月1日|立即生效"),
-    "materials": re.compile(r"身份证|证件|户口本|护照|证明|合同|学生证|授权码|申请表"),
-    "conditions": re.compile(r"实名|欠费|正常使用|满足|前提|年满|周岁|及以上|监护人|必须|要求|只限|不能"),
-    "amount": re.compile(r"\d+(\.\d+)?\s*(元|%|GB|张|周岁|Mbps)"),
-    "yesno": re.compile(r"^(可以|不能|不用|不会|会|需要|不需要|不是|能|有)[。，,！]"),
-    "procedure": re.compile(r"第一步|首先|步骤|先|然后|再|APP|网上营业厅|客服热线|营业厅"),
-}
-
-
-# The unit asked for (first match wins), for an amount and for a time: 「多少流量」 wants GB, not
-# 「5元/GB」; 「多少秒接通」 wants the seconds, not the 24-hour reply to a message.
-def _units(*pairs: tuple[str, str]) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
-    return tuple((re.compile(q), re.compile(p)) for q, p in pairs)
-
-
-ASKED_UNITS: dict[str, tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]] = {
-    "amount": _units(
-        (r"多少钱|几块|收费|咋收|怎么收|月费|月租|费用|什么价|资费|价格", r"\d+(\.\d+)?\s*元"),
-        (r"几分钟|多少分钟|通话", r"\d+\s*分钟"),
-        (r"流量|多少GB|几个G", r"\d+\s*GB"),
-        (r"几张|几个副卡", r"\d+\s*张"),
-        (r"几岁|年纪|多少岁", r"\d+\s*周岁"),
-        (r"百分之|率", r"\d+\s*%"),
-    ),
-    "time": _units(
-        (r"多少秒|几秒|多快.{0,4}接|接通|接听", r"\d+\s*秒"),
-        (r"几分钟|多少分钟", r"\d+\s*分钟"),
-        (r"几小时|多少小时|几个小时", r"\d+\s*小时"),
-        # Done (办完, 办结) is the completion limit in working days (5.1.3), not the 24-hour acceptance.
-        (r"办完|办好|办结", r"\d+\s*个?工作日"),
-        (r"几天|多少天|工作日", r"\d+\s*(个)?(工作日|天)"),
-        (r"生效", r"生效|次月1日"),
-    ),
-}
-
-# How specific a material is: the ID card is what every counter asks for first; a contract or a form
-# is mentioned by passages about something else (电子合同, 无纸化) just as often.
-MATERIAL_WEIGHTS: dict[str, float] = {
-    "身份证": 2.0,
-    "户口本": 1.0,
-    "护照": 1.0,
-    "学生证": 1.0,
-    "授权码": 1.0,
-    "证明": 1.0,
-    "证件": 1.0,
-    "合同": 0.3,
-    "申请表": 0.3,
-}
-
-# A figure in another unit than the one asked for (「24小时」 for 「多少秒」) answers another question.
-OTHER_UNIT_CREDIT = 0.3
-
-# The types whose answer is a figure or a list: the quote leads with the sentence carrying it.
-FIGURE_TYPES = ("frequency", "time", "materials", "conditions", "amount")
-
-_SENTENCE = re.compile(r"(?<=[。！？；])")
-_CITATION_TAIL = re.compile(r"依据[:：]《服务指南》.*$")
-
-
-def question_type(question: str) -> str | None:
-    for name, pattern in QUESTION_TYPES:
-        if pattern.search(question):
-            return name
-    return None
-
-
-_CN_DIGITS = {ch: d for d, ch in enumerate("零一二三四五六七八九")} | {"两": 2}
-_CN_NUMBER = re.compile(r"[零一二两三四五六七八九十百]{2,}")
-_NUMBER = re.compile(r"(?<![\d.])\d{2,4}(?![\d.])")
-
-
-def _cn_to_int(text: str) -> int:
-    """一百二十九 -> 129, 五十九 -> 59, 十九 -> 19 (the plan prices customers say aloud)."""
-    total, digit = 0, 0
-    for ch in text:
-        if ch == "百":
-            total += (digit or 1) * 100
-            digit = 0
-        elif ch == "十":
-            total += (digit or 1) * 10
-            digit = 0
-        else:
-            digit = digit * 10 + _CN_DIGITS[ch]
-    return total + digit
-
-
-def asked_numbers(question: str) -> set[str]:
-    """Numbers of two or more digits named in the question (a plan price, a speed): 59, 一百二十九."""
-    found = set(_NUMBER.findall(question))
-    found |= {str(_cn_to_int(m)) for m in _CN_NUMBER.findall(question)}
-    return {n for n in found if len(n) >= 2}
-
-
-def names_number(text: str, numbers: set[str]) -> bool:
-    return any(re.search(rf"(?<![\d.]){n}(?![\d.])", text) for n in numbers)
-
-
-def asked_unit(question: str, qtype: str | None) -> re.Pattern[str] | None:
-    """The unit an amount or a time question asks for, if it names one."""
-    return next((unit for q, unit in ASKED_UNITS.get(qtype or "", ()) if q.search(question)), None)
-
-
-def figure_strength(qtype: str | None, text: str, unit: re.Pattern[str] | None = None) -> float:
-    """How well `text` carries what the question type asks for (0 = not at all); for an amount or a
-    time with a unit asked for (GB, 元, 秒…) a figure in another unit counts a third."""
-    if qtype is None or not FIGURES[qtype].search(text):
-        return 0.0
-    if qtype == "materials":
-        return min(3.0, sum(w for term, w in MATERIAL_WEIGHTS.items() if term in text)) / 2.0
-    if unit is not None and not unit.search(text):
-        return OTHER_UNIT_CREDIT
-    return 1.0
-
-
-def named_share(text: str, named: set[str]) -> float:
-    """Share of the numbers and dictionary terms the question names (59, 全家享, 副卡) found in `text`."""
-    return sum(1 for term in named if term in text) / len(named) if named else 0.0
-
-
-def number_with_unit(text: str, numbers: set[str], unit: re.Pattern[str] | None) -> bool:
-    """A sentence names the asked number and the asked unit: 「5G畅享59元套餐含30GB流量」."""
-    if not numbers or unit is None:
-        return False
-    return any(names_number(s, numbers) and unit.search(s) for s in _SENTENCE.split(text))
-
-
-def bigrams(text: str) -> set[str]:
-    text = re.sub(r"[\s\W_]+", "", text)
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def overlap(question: set[str], text: str) -> float:
-    """Share of the question's character bigrams found in the text."""
-    return len(question & bigrams(text)) / len(question) if question else 0.0
 
 
 @dataclass(frozen=True)
@@ -209,6 +49,18 @@ class Weights:
 
 
 KeywordScores = Callable[[str, list[int]], list[float]]
+
+# A passage whose FAQ question is this close (feature 0.5: cosine 0.8) is about what a question naming
+# no product asks; with a product named (国际漫游, 宽带), the passage or its FAQ question must name it.
+ABOUT_FAQ_MATCH = 0.5
+# When the top sections never name the product asked about, the passages naming it closest to the
+# question are the candidates instead (漫游日租包 for 「国际漫游」 when 1.3 ranked first on 「能办…吗」).
+TOPIC_PASSAGES = 10
+
+
+def topic_terms(question: str) -> set[str]:
+    """The products and services a question names (国际漫游, 宽带), not what every desk has (套餐, 营业厅)."""
+    return domain_terms_in(question) - SHARED_SERVICE_TERMS
 
 
 class AnswerSelector:
@@ -238,8 +90,9 @@ class AnswerSelector:
         for i, c in enumerate(chunks):
             if c.kind != "question" and c.section:
                 self._by_section.setdefault(c.section, []).append(i)
-        self._bodies = [_CITATION_TAIL.sub("", c.text) for c in chunks]
+        self._bodies = [CITATION_TAIL.sub("", c.text) for c in chunks]
         self._lower_bodies = [b.lower() for b in self._bodies]
+        self._lower_titles = [c.title_path[-1].lower() if c.title_path else "" for c in chunks]
         self._title_grams = [bigrams(c.title_path[-1]) if c.title_path else set() for c in chunks]
 
     @staticmethod
@@ -247,8 +100,14 @@ class AnswerSelector:
         """The texts to embed for the constructor, in chunk order."""
         return [c.title_path[-1] if c.title_path else c.text for c in chunks if c.kind == "faq"]
 
-    def select(self, question: str, query_vector: Vectors, sections: list[tuple[str, float]]) -> int | None:
-        """The chunk index answering `question` among the passages of `sections` (name, score)."""
+    def select(
+        self,
+        question: str,
+        query_vector: Vectors,
+        sections: list[tuple[str, float]],
+    ) -> int | None:
+        """The chunk index answering `question` among the passages of `sections` (name, score), or,
+        when none of them names the product asked about, among the passages that do."""
         cands, features = self.features(question, query_vector, sections)
         if not cands:
             return None
@@ -257,14 +116,24 @@ class AnswerSelector:
         return cands[int(np.argmax(features @ weights))]
 
     def features(
-        self, question: str, query_vector: Vectors, sections: list[tuple[str, float]]
+        self,
+        question: str,
+        query_vector: Vectors,
+        sections: list[tuple[str, float]],
     ) -> tuple[list[int], np.ndarray]:
         """The candidate passages and one row per candidate: section prior, dense cosine and BM25
-        (both scaled to the candidates' range), FAQ-question match, figure strength, named terms."""
+        (both scaled to the candidates' range), FAQ-question match, figure strength, named terms.
+
+        A yes/no opener (「可以。」) counts only for a passage about the asked thing: 「在机场能办国际
+        漫游吗」 is not answered by 「可以。租房用户用租赁合同…」 because both open with yes."""
         cands = [i for name, _ in sections for i in self._by_section.get(name, [])]
+        topic = topic_terms(question)
+        if topic and not any(self._names(i, topic) for i in cands):
+            # The top sections never name the product asked about: they are about something else.
+            cands = self._naming(topic, query_vector) or cands
         if not cands:
             return [], np.zeros((0, 6))
-        top = max(sections[0][1], 1e-9)
+        top = max(sections[0][1], 1e-9) if sections else 1.0
         prior = {name: score / top for name, score in sections}
         qtype, qgrams, numbers = question_type(question), bigrams(question), asked_numbers(question)
         unit = asked_unit(question, qtype)
@@ -277,13 +146,38 @@ class AnswerSelector:
         out[:, 2] = bm / (float(bm.max()) or 1.0)
         for j, i in enumerate(cands):
             chunk, body = self.chunks[i], self._bodies[i]
-            out[j, 0] = prior[chunk.section]
+            out[j, 0] = prior.get(chunk.section, 0.0)
             if chunk.kind == "faq":
                 shared = len(qgrams & self._title_grams[i]) / len(qgrams) if qgrams else 0.0
                 out[j, 3] = max(faq_sim[j], shared)
             out[j, 4] = figure_strength(qtype, body, unit)
+            about = self._leads_with(i, topic) if topic else out[j, 3] >= ABOUT_FAQ_MATCH
+            if qtype == "yesno" and not about:
+                out[j, 4] = 0.0
             out[j, 5] = named_share(self._lower_bodies[i], named) + number_with_unit(body, numbers, unit)
         return cands, out
+
+    def _naming(self, terms: set[str], query_vector: Vectors) -> list[int]:
+        """The passages (not typical questions) naming one of `terms`, closest to the question first."""
+        rows = [
+            i
+            for i, c in enumerate(self.chunks)
+            if c.kind != "question" and c.section and self._names(i, terms)
+        ]
+        if not rows:
+            return []
+        cos = self._passages[rows] @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return [rows[k] for k in np.argsort(-cos)[:TOPIC_PASSAGES]]
+
+    def _leads_with(self, i: int, terms: set[str]) -> bool:
+        """The yes or no is about one of `terms`: its FAQ question or its first two sentences name it
+        (「不能。儿童手表卡只限…」 mentions 漫游日租包 later, but its no is about the watch card)."""
+        lead = "".join(SENTENCE.split(self._lower_bodies[i])[:2])
+        return any(t in lead or t in self._lower_titles[i] for t in terms)
+
+    def _names(self, i: int, terms: set[str]) -> bool:
+        """The passage or the FAQ question it answers names one of `terms`."""
+        return any(t in self._lower_bodies[i] or t in self._lower_titles[i] for t in terms)
 
     def _faq_similarity(self, cands: list[int], query_vector: Vectors) -> list[float]:
         """Cosine of the question to the FAQ question each FAQ passage answers, rescaled from 0.6..1."""
@@ -302,8 +196,8 @@ def answer_quote(text: str, question: str, max_chars: int = 120) -> str:
     For a time limit, materials or an amount the sentence holding the figure leads; otherwise the
     passage's own opening does (FAQ answers open with the answer: 「可以。」「不用。」).
     """
-    text = _CITATION_TAIL.sub("", re.sub(r"\s+", "", text))
-    sentences = [s for s in _SENTENCE.split(text) if s]
+    text = CITATION_TAIL.sub("", re.sub(r"\s+", "", text))
+    sentences = [s for s in SENTENCE.split(text) if s]
     if not sentences:
         return ""
     qtype, qgrams, numbers = question_type(question), bigrams(question), asked_numbers(question)

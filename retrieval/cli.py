@@ -27,15 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = RetrievalSettings()
 
     if args.cmd == "build":
-        from retrieval.embedder import SentenceTransformerEmbedder
+        from retrieval.embedder import make_embedder
         from retrieval.index_store import build_index, is_up_to_date
 
         if not args.force and is_up_to_date(settings):
             print(f"index in {settings.index_dir} is up to date")
             return 0
-        res = build_index(
-            settings, SentenceTransformerEmbedder(settings.model, quantize=settings.quantize), force=True
-        )
+        res = build_index(settings, make_embedder(settings), force=True)
         print(f"built {res.chunks} chunks in {res.seconds:.1f}s -> {settings.index_dir}")
         return 0
 

@@ -6,10 +6,13 @@ import hashlib
 import importlib.util
 import itertools
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from retrieval.settings import RetrievalSettings
 
 Vectors = npt.NDArray[np.float32]
 
@@ -21,6 +24,15 @@ class Embedder(Protocol):
     dimension: int
 
     def embed(self, texts: list[str], *, progress: bool = False) -> Vectors: ...
+
+
+def make_embedder(settings: RetrievalSettings) -> Embedder:
+    """The embedder the settings name; built once per process by its composition root."""
+    if settings.embedder == "onnx":
+        from retrieval.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(settings.onnx_dir)
+    return SentenceTransformerEmbedder(settings.model, quantize=settings.quantize)
 
 
 def resolve_model(model: str) -> str:

@@ -5,80 +5,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from retrieval.answer_selection import AnswerSelector, answer_quote
 from retrieval.chunking import Chunk
-from retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from retrieval.embedder import Embedder, make_embedder
 from retrieval.fusion import rrf, weighted
 from retrieval.gate import GateScores, gate_scores, passes
-from retrieval.index_store import MANIFEST, load_chunks, read_manifest
-from retrieval.keyword_index import KeywordIndex
-from retrieval.out_of_domain import OutOfDomainTerms, read_terms
+from retrieval.index_store import MANIFEST, read_manifest
+from retrieval.kb_state import IndexNotBuiltError, LoadedIndex, load_index, stored_vectors
 from retrieval.results import Hit, KbAnswer, SearchResponse, Trace, brief_quote
 from retrieval.settings import RetrievalSettings
 from retrieval.tokenizer import clean_query, normalize_query
-from retrieval.vector_index import VectorIndex
 
 log = logging.getLogger(__name__)
-
-
-class IndexNotBuiltError(RuntimeError):
-    """No index on disk: run `python -m retrieval build`."""
-
-
-@dataclass
-class _Loaded:
-    build_id: str
-    chunks: list[Chunk]
-    dense: VectorIndex
-    bm25: KeywordIndex
-    section_chunk: dict[str, int]  # first guide/FAQ passage of each section (shown for question hits)
-    has_questions: bool  # typical questions indexed: they decide confidence (see _confident)
-    out_of_domain: OutOfDomainTerms  # other organisations' names the gate looks for
-    selector: AnswerSelector | None = None  # set once the embedder is there (FAQ questions embedded)
-
-
-def _load(index_dir: Path, out_of_domain_path: Path) -> _Loaded:
-    index_dir = index_dir.resolve()  # one version, even if the live link is switched meanwhile
-    manifest = read_manifest(index_dir)
-    if manifest is None or not (index_dir / "dense.faiss").exists():
-        raise IndexNotBuiltError(
-            f"no retrieval index in {index_dir}: run `.venv/bin/python -m retrieval build`"
-        )
-    chunks = load_chunks(index_dir)
-    return _Loaded(
-        str(manifest.get("build_id")),
-        chunks,
-        VectorIndex.load(index_dir / "dense.faiss"),
-        KeywordIndex([c.embed_text for c in chunks]),
-        _section_chunks(chunks),
-        any(c.kind == "question" for c in chunks),
-        OutOfDomainTerms.build(read_terms(out_of_domain_path), (c.text for c in chunks)),
-    )
-
-
-def _stored_vectors(index: faiss.Index) -> np.ndarray:
-    """Every chunk's vector read back from FAISS once per load (answer selection scores each
-    candidate passage against the question; the top-k dense hits are mostly typical questions)."""
-    ivf = faiss.try_extract_index_ivf(index)
-    if ivf is not None:
-        ivf.make_direct_map()
-    return np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
-
-
-def _section_chunks(chunks: list[Chunk]) -> dict[str, int]:
-    """Guide passages first, then FAQ answers, then other documents."""
-    out: dict[str, int] = {}
-    for kind_rank in (("guide", "seed"), ("faq",), ("document",)):
-        for i, c in enumerate(chunks):
-            if c.kind in kind_rank and c.section and c.section not in out:
-                out[c.section] = i
-    return out
 
 
 class KnowledgeBase:
@@ -86,10 +28,8 @@ class KnowledgeBase:
 
     def __init__(self, settings: RetrievalSettings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or RetrievalSettings()
-        self._state = _load(self.settings.index_dir, self.settings.out_of_domain_path)
-        self.embedder = embedder or SentenceTransformerEmbedder(
-            self.settings.model, quantize=self.settings.quantize
-        )
+        self._state = load_index(self.settings.index_dir, self.settings.out_of_domain_path)
+        self.embedder = embedder or make_embedder(self.settings)
         self._with_selector(self._state)
         self._lock = threading.Lock()
         self._checked_at = time.monotonic()
@@ -109,7 +49,7 @@ class KnowledgeBase:
         if manifest is None or str(manifest.get("build_id")) == self._state.build_id:
             return False
         with self._lock:
-            new = _load(self.settings.index_dir, self.settings.out_of_domain_path)
+            new = load_index(self.settings.index_dir, self.settings.out_of_domain_path)
             if new.build_id == self._state.build_id:
                 return False
             self._with_selector(new)
@@ -148,14 +88,14 @@ class KnowledgeBase:
         """
         return self._rank(query, mode, k).ranked
 
-    def _with_selector(self, state: _Loaded) -> None:
+    def _with_selector(self, state: LoadedIndex) -> None:
         questions = AnswerSelector.faq_questions(state.chunks)
         vectors = self.embedder.embed(questions) if questions else np.zeros((0, 1), dtype=np.float32)
         bm25 = state.bm25
         state.selector = AnswerSelector(
             state.chunks,
             vectors,
-            _stored_vectors(state.dense.index),
+            stored_vectors(state.dense.index),
             lambda question, ids: bm25.scores(normalize_query(question), ids),
         )
 

@@ -41,8 +41,18 @@ class RetrievalSettings(BaseSettings):
     model: str = Field(
         "m3e-small", description="Embedding model: 'm3e-small' (installed package), a path or a name."
     )
+    embedder: Literal["torch", "onnx"] = Field(
+        "onnx",
+        description="What runs the embedding model: 'torch' (sentence-transformers) or 'onnx' (ONNX "
+        "Runtime, the graph `make onnx` exports to onnx_dir; no torch needed, docs/benchmarks.md).",
+    )
+    onnx_dir: Path = Field(
+        REPO_ROOT / "var" / "models" / "m3e-small",
+        description="Folder with model.onnx and tokenizer.json (`make onnx`) for embedder=onnx.",
+    )
     quantize: bool = Field(
-        True, description="Run the embedding model with dynamic int8 linear layers (about 3x faster on CPU)."
+        True,
+        description="embedder=torch: run the model with dynamic int8 linear layers (about 3x faster on CPU).",
     )
     fusion: Literal["rrf", "weighted"] = Field(
         "weighted", description="How dense and BM25 rankings are fused."
@@ -57,7 +67,7 @@ class RetrievalSettings(BaseSettings):
         0.8, description="Score multiplier of typical questions (knowledge_base/questions/)."
     )
     question_threshold: float = Field(
-        0.82,
+        0.83,
         description="Dense cosine to a typical question that makes an answer confident (docs/kb_gate.md).",
     )
     threshold: float = Field(
@@ -65,10 +75,10 @@ class RetrievalSettings(BaseSettings):
     )
     bm25_min: float = Field(3.0, description="Min BM25 score of the best keyword hit to answer confidently.")
     strong_threshold: float = Field(
-        0.80, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
+        0.78, description="Dense cosine to a passage that is confident on its own (docs/kb_gate.md)."
     )
     domain_threshold: float = Field(
-        0.74,
+        0.75,
         description="Dense cosine (question or passage) that is enough when the question names a term of "
         "the telecom dictionary (docs/kb_gate.md).",
     )
@@ -91,7 +101,8 @@ class RetrievalSettings(BaseSettings):
         return {
             "format": 4,  # 4: quantized texts embedded one per pass (retrieval/embedder.py)
             "model": self.model,
-            "quantize": self.quantize,
+            "embedder": self.embedder,
+            "quantize": self.quantize if self.embedder == "torch" else None,
             "index_type": self.index_type,
             "max_chars": self.max_chars,
             "overlap": self.overlap,

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from kefu.pooling import mean_pool
 from retrieval.embedder import resolve_model
 
 PROBE = [
@@ -34,13 +35,6 @@ PROBE = [
     "你们客服都是机器人在说话吗",
     "宽带移机流程是什么，需要带什么材料",
 ]
-
-
-def _mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-    m = mask[..., None].astype(np.float32)
-    vec = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-    out: npt.NDArray[np.float32] = vec / np.linalg.norm(vec, axis=1, keepdims=True)
-    return out
 
 
 def _embed_onnx(path: Path, tokenizer_json: Path, texts: list[str]) -> npt.NDArray[np.float32]:
@@ -59,7 +53,7 @@ def _embed_onnx(path: Path, tokenizer_json: Path, texts: list[str]) -> npt.NDArr
     (hidden,) = sess.run(
         None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
     )
-    return _mean_pool(np.asarray(hidden, dtype=np.float32), mask)
+    return mean_pool(np.asarray(hidden, dtype=np.float32), mask)
 
 
 def export(out: Path, *, min_cosine: float) -> Path:

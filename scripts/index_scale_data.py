@@ -97,10 +97,10 @@ def real_vectors(settings: RetrievalSettings) -> tuple[F32, F32]:
     cached = CACHE / f"questions-{build_id}.npy"
     if cached.exists():
         return chunks, np.load(cached)
-    from retrieval.embedder import SentenceTransformerEmbedder
+    from retrieval.embedder import make_embedder
     from retrieval.tokenizer import normalize_query
 
-    emb = SentenceTransformerEmbedder(settings.model, quantize=settings.quantize)
+    emb = make_embedder(settings)
     questions = [
         normalize_query(str(r["question"])) for r in load_eval(REPO_ROOT / "tests/data/kb_eval.jsonl")
     ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from retrieval.answer_eval import evaluate_answers, load_rows
-from retrieval.answer_selection import answer_quote, asked_numbers, question_type
+from retrieval.answer_selection import answer_quote
 from retrieval.gate import GateScores, names_domain_term, passes
 from retrieval.keyword_index import KeywordIndex
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.out_of_domain import OutOfDomainTerms
+from retrieval.question_analysis import asked_numbers, figure_strength, question_type
 from retrieval.settings import REPO_ROOT, RetrievalSettings
 
 # Written apart from the tuning set (kb_answers.jsonl); reached 0.78 on it, see README.
@@ -147,3 +148,50 @@ def test_new_wording_set_carries_the_fact(real_kb: KnowledgeBase) -> None:
     report = evaluate_answers(real_kb, load_rows(REPO_ROOT / "tests/data/kb_answers_dev2.jsonl"))
     assert report.answerable >= 60
     assert report.correct_rate >= DEV2_FLOOR, report.summary()
+
+
+def test_a_yes_about_something_else_does_not_answer_a_yes_no_question(real_kb: KnowledgeBase) -> None:
+    """「可以。」 opening a passage about rented flats is no answer to a question about roaming."""
+    ans = real_kb.answer("在机场能办国际漫游吗")
+    assert ans is not None
+    assert "漫游" in ans.text and "租房" not in ans.text, ans.text
+    assert ans.citations[0]["section"] == "2.4.1"
+
+
+def test_a_no_said_of_another_product_is_not_quoted_for_the_one_asked(real_kb: KnowledgeBase) -> None:
+    """The watch card's 「不能。」 mentions 漫游日租包 only in passing: it does not answer for roaming."""
+    ans = real_kb.answer("在机场能办国际漫游吗")
+    assert ans is not None
+    assert not ans.text.startswith("不能"), ans.text
+
+
+def test_data_beyond_the_plan_is_answered_with_the_price_per_gb(real_kb: KnowledgeBase) -> None:
+    """「超了…多少」 asks the overage rate (元/GB), not the price of a data bundle (10GB 30元)."""
+    assert answer_quote("加油包10GB30元。超出后5元/GB。", "流量超了每G多少").startswith("超出后5元/GB")
+    ans = real_kb.answer("流量超了每G多少")
+    assert ans is not None
+    assert "元/GB" in ans.text, ans.text
+
+
+def test_the_passage_listing_the_documents_carries_the_materials_more_strongly() -> None:
+    """身份证, 护照 or 户口本 named is a fuller answer than 「身份证件」 said of a proxy's visit."""
+    listing = "请带上本人有效身份证件原件，比如居民身份证、护照或户口本。"
+    proxy = "确需代办的，一般要同时提供机主和代办人的身份证件。"
+    assert figure_strength("materials", listing) > figure_strength("materials", proxy)
+
+
+@pytest.mark.parametrize(
+    ("question", "opening"),
+    [
+        # A yes/no question still gets the yes of its own FAQ answer.
+        ("租的房子能装宽带吗", "可以。租房用户用租赁合同"),
+        # The passage listing the documents, not 1.2's proxy visit.
+        ("开新号要准备哪些身份材料", "请带上本人有效身份证件原件"),
+        # 「每个月收多少」: 10元/月 first, not the 99元 plan the card is added to.
+        ("亲情副卡每个月收多少钱", "副卡每张10元/月"),
+    ],
+)
+def test_reply_opens_with_what_was_asked(real_kb: KnowledgeBase, question: str, opening: str) -> None:
+    ans = real_kb.answer(question)
+    assert ans is not None
+    assert ans.text.startswith(opening), ans.text
