@@ -6,7 +6,10 @@ var/nlu-results/parse_latency.md, which scripts/nlu_report.py puts into docs/nlu
 wall-clock numbers depend on what else runs on the machine (2 shared cores), so the load average is
 reported too, and so is the CPU time the Rasa server spent per parse (from /proc), which does not.
 
-Usage: .venv/bin/python scripts/bench_nlu_parse.py [--baseline var/baseline/kefu.tar.gz]
+Usage: .venv/bin/python scripts/bench_nlu_parse.py [--baseline var/baseline/kefu.tar.gz] [--baseline-root DIR]
+
+A model names its custom components by module path, so a baseline trained from another checkout
+(whose bot/components differ) runs from that checkout: ``--baseline-root`` (default: this one).
 """
 
 from __future__ import annotations
@@ -38,12 +41,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(model: Path, texts: list[str]) -> tuple[float, float, float]:
+def measure(model: Path, texts: list[str], root: Path) -> tuple[float, float, float]:
     port = _free_port()
     cmd = [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(port), "--model", str(model)]
     # The thread pools `make run` gives Rasa (kefu.supervisor_services.inference_thread_env).
-    env = {**os.environ, **inference_thread_env(CommonSettings().rasa_threads)}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, **inference_thread_env(CommonSettings().rasa_threads), "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(timeout=30) as client:
@@ -77,17 +80,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "kefu.tar.gz")
     parser.add_argument("--baseline", type=Path, default=ROOT / "var" / "baseline" / "kefu.tar.gz")
+    parser.add_argument("--baseline-root", type=Path, default=ROOT, help="checkout the baseline runs from")
     args = parser.parse_args()
     texts = [t for t, _, _ in example_texts(TEST_SPLIT)]
     for path, _, _, _ in REAL_SETS:
         texts += [t for t, _, _ in example_texts(path)]
     rows = []
     loads = [os.getloadavg()[0]]
-    for label, model in (("before (baseline model)", args.baseline), ("after (this model)", args.model)):
+    runs = (
+        ("before (baseline model)", args.baseline, args.baseline_root),
+        ("after (this model)", args.model, ROOT),
+    )
+    for label, model, root in runs:
         if model.exists():
-            p50, p95, cpu_ms = measure(model, texts)
+            p50, p95, cpu_ms = measure(model.resolve(), texts, root.resolve())
             loads.append(os.getloadavg()[0])
-            rows.append(f"| {label} | `{model.relative_to(ROOT)}` | {p50:.1f} | {p95:.1f} | {cpu_ms:.1f} |")
+            shown = model.resolve().relative_to(root.resolve()) if root == ROOT else model
+            rows.append(f"| {label} | `{shown}` | {p50:.1f} | {p95:.1f} | {cpu_ms:.1f} |")
     lines = [
         f"`POST /model/parse`, {len(texts)} messages one after another, load average "
         f"{min(loads):.1f}–{max(loads):.1f} on 2 cores while measuring (wall-clock latency grows with the",

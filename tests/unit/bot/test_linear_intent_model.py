@@ -1,10 +1,9 @@
-"""The linear intent model and the blend with DIET (bot/components/intent_blend.py), in plain numpy."""
+"""The linear intent model (bot/components/linear_intent_model.py), in plain numpy."""
 
 import numpy as np
-import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.components.intent_blend import CharTfidf, LinearIntentModel, blend
+from bot.components.linear_intent_model import CharTfidf, LinearIntentModel
 
 TEXTS = [
     "宽带断网了",
@@ -45,19 +44,6 @@ def test_linear_model_learns_the_intents_and_survives_a_round_trip():
     arrays, meta = model.to_arrays()
     again = LinearIntentModel.from_arrays(arrays, meta)
     np.testing.assert_allclose(again.predict_proba(vectors(new), new), probs, rtol=1e-6)
-
-
-def test_blend_mixes_both_rankings_and_counts_an_unranked_intent_as_zero():
-    linear = {"complain": 0.6, "report_fault": 0.3, "out_of_scope": 0.1}
-    diet = {"report_fault": 0.6, "complain": 0.1}
-    ranked = blend(linear, diet, 0.7)
-    assert [name for name, _ in ranked] == ["complain", "report_fault", "out_of_scope"]
-    assert dict(ranked)["complain"] == pytest.approx(0.45)
-    assert dict(ranked)["out_of_scope"] == pytest.approx(0.07)
-
-
-def test_blend_without_a_diet_ranking_is_the_linear_ranking():
-    assert blend({"greet": 0.2, "thank": 0.8}, None, 0.7) == [("thank", 0.8), ("greet", 0.2)]
 
 
 def test_two_intents_give_two_probabilities_like_sklearns():

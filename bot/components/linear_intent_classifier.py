@@ -1,14 +1,12 @@
 # ruff: noqa: UP006, UP035, UP045
 # (Rasa 3.6 validates these annotations at runtime with typing generics.)
-"""Intent classifier placed after DIET: blends DIET's ranking with a linear model's probabilities.
+"""The pipeline's intent classifier: bot.components.linear_intent_model inside Rasa.
 
-The linear model (bot.components.intent_blend) reads the dense sentence features the M3EFeaturizer
-put on the message, the sparse sentence features of the featurizers named in ``sparse_featurizers``
-(the RegexFeaturizer's pattern hits, among them ``telecom_term``) and character n-grams of the
-normalised text. Its probabilities are mixed with
-DIET's full ranking (DIET needs ``ranking_length: 0``), and the blend replaces ``intent`` and
-``intent_ranking``; the FallbackClassifier after it thresholds the blended confidence. Entities are
-DIET's, untouched. Messages without dense features (none in this pipeline) keep DIET's answer.
+It reads the dense sentence features the M3EFeaturizer put on the message, the sparse sentence
+features of the featurizers named in ``sparse_featurizers`` (the RegexFeaturizer's pattern hits,
+among them ``telecom_term``) and character n-grams of the normalised text, and sets ``intent`` and
+``intent_ranking``; the FallbackClassifier after it thresholds the confidence. Entities come from the
+RegexEntityExtractor. A message without dense features (none in this pipeline) is left as it came.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.intent_blend import LinearIntentModel, blend
+from bot.components.linear_intent_model import LinearIntentModel
 
 # Short names keep the two Rasa constructor signatures on one line each.
 Config = Dict[str, Any]
@@ -57,18 +55,16 @@ def _sentence_vector(message: Message, sparse_featurizers: List[str]) -> Optiona
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class BlendedIntentClassifier(GraphComponent, IntentClassifier):
-    """Logistic regression on m3e vectors + char n-grams, blended with DIET's intent ranking."""
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Logistic regression on m3e vectors + regex hits + char n-grams."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         return {
-            # Share of the linear model in the blend (the rest is DIET's probability).
-            "linear_weight": 0.7,
             # Inverse L2 strength of the logistic regression, and the weight of the char TF-IDF
             # block against the unit-length sentence vector.
             "C": 30.0,
-            "char_weight": 0.5,
+            "char_weight": 0.8,
             "ranking_length": 10,
             # Aliases of sparse featurizers whose sentence features join the dense vector (here the
             # RegexFeaturizer: "the message names a telecom thing" is what tells 银行卡怎么补办 from
@@ -95,7 +91,7 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def create(
         cls, config: Config, model_storage: Storage, resource: Resource, execution_context: Context
-    ) -> BlendedIntentClassifier:
+    ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -109,7 +105,7 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
                 texts.append(str(message.get(TEXT)))
                 intents.append(str(message.get(INTENT)))
         if len(set(intents)) < 2:
-            return self._resource  # nothing to separate: DIET alone decides
+            return self._resource  # nothing to separate
         self._model = LinearIntentModel.fit(
             np.stack(vectors),
             texts,
@@ -126,7 +122,7 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def load(
         cls, config: Config, model_storage: Storage, resource: Resource, execution_context: Context, **_: Any
-    ) -> BlendedIntentClassifier:
+    ) -> LinearIntentClassifier:
         try:
             with model_storage.read_from(resource) as directory:
                 meta = json.loads((Path(directory) / META_FILE).read_text("utf-8"))
@@ -145,12 +141,8 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
             if vector is None or not text:
                 continue
             probs = self._model.predict_proba(vector[None, :], [str(text)])[0]
-            linear = dict(zip(self._model.intents, (float(p) for p in probs), strict=True))
-            diet = {
-                str(r[INTENT_NAME_KEY]): float(r[PREDICTED_CONFIDENCE_KEY])
-                for r in message.get(INTENT_RANKING_KEY) or []
-            }
-            ranked = blend(linear, diet, float(self._config["linear_weight"]))
+            scores = zip(self._model.intents, (float(p) for p in probs), strict=True)
+            ranked = sorted(scores, key=lambda kv: -kv[1])
             ranking = [
                 {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: score}
                 for name, score in ranked[: int(self._config["ranking_length"])]
