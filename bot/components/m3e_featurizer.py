@@ -1,16 +1,17 @@
 # ruff: noqa: UP006, UP035, UP045
 # (Rasa 3.6 validates these annotations at runtime with typing generics.)
-"""Dense features for DIET from m3e-small, run through ONNX Runtime (the Rasa venv has no torch).
+"""Dense features from m3e-small, run through ONNX Runtime (the Rasa venv has no torch).
 
 One forward pass per message gives the last hidden state; its mean over the word pieces is the
-sentence feature (the same vector sentence-transformers makes, L2-normalised). With
-``sequence_features: true`` the mean over the pieces inside each Jieba token is that token's
-sequence feature as well (DIET's entity tagger then sees the semantic vectors too).
+sentence feature (the same vector sentence-transformers makes, L2-normalised, kefu.pooling as in
+retrieval). With ``sequence_features: true`` the mean over the pieces inside each Jieba token is
+that token's sequence feature as well, for a component that tags tokens (none in config.yml now).
 
 The exported graph and tokenizer.json (``make onnx`` -> var/models/m3e-small) are copied into the
 trained Rasa model, so a model always runs with the exact encoder it was trained with. The ONNX
 session is cached per process and per file: Rasa builds several instances of a component, the
-model is loaded once. Training data is encoded in length-sorted batches.
+model is loaded once. Training data is encoded in length-sorted batches of ``batch_size`` (1 in
+config.yml: the int8 graph's activation scale is per batch).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from kefu.pooling import mean_pool
 
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -83,12 +86,13 @@ def _encoder(model_dir: Path, threads: int, max_length: int) -> _Encoder:
         return _SESSIONS[key]
 
 
-def features_for(
-    hidden: np.ndarray, offsets: List[Tuple[int, int]], tokens: List[Token]
-) -> Tuple[np.ndarray, np.ndarray]:
-    """(sequence [len(tokens), d], sentence [1, d]) from one text's hidden states."""
-    sentence = hidden.mean(axis=0, keepdims=True)
-    sentence = sentence / max(float(np.linalg.norm(sentence)), 1e-9)
+def sentence_vector(hidden: np.ndarray) -> np.ndarray:
+    """[1, d]: the mean over the word pieces, unit length (kefu.pooling, as retrieval embeds)."""
+    return mean_pool(hidden[None, ...], np.ones((1, hidden.shape[0]), dtype=np.int64))
+
+
+def token_vectors(hidden: np.ndarray, offsets: List[Tuple[int, int]], tokens: List[Token]) -> np.ndarray:
+    """[len(tokens), d]: each jieba token's word pieces averaged (zeros if it has none)."""
     sequence = np.zeros((len(tokens), hidden.shape[-1]), dtype=np.float32)
     starts = np.array([s for s, _ in offsets])
     ends = np.array([e for _, e in offsets])
@@ -97,7 +101,7 @@ def features_for(
         inside = real & (starts < token.end) & (ends > token.start)
         if inside.any():
             sequence[i] = hidden[inside].mean(axis=0)
-    return sequence, sentence.astype(np.float32)
+    return sequence
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -117,8 +121,8 @@ class M3EFeaturizer(DenseFeaturizer, GraphComponent):
             "threads": 1,
             "max_length": 256,
             "batch_size": 32,
-            # Token vectors as sequence features too: more for DIET's entity tagger, but ~2x slower
-            # training on 2 shared cores; the sentence vector carries the intent signal.
+            # Token vectors as sequence features too, for a token tagger; the intent needs only the
+            # sentence vector.
             "sequence_features": False,
         }
 
@@ -194,9 +198,12 @@ class M3EFeaturizer(DenseFeaturizer, GraphComponent):
             for message, (hidden, offsets) in zip(
                 batch, self._encoder.encode([m.get(TEXT) for m in batch]), strict=True
             ):
-                sequence, sentence = features_for(hidden, offsets, message.get(TOKENS_NAMES[TEXT]))
-                keep = sequence if self._config["sequence_features"] else None
-                self.add_features_to_message(keep, sentence, TEXT, message)
+                sequence = (
+                    token_vectors(hidden, offsets, message.get(TOKENS_NAMES[TEXT]))
+                    if self._config["sequence_features"]
+                    else None
+                )
+                self.add_features_to_message(sequence, sentence_vector(hidden), TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._featurize(training_data.training_examples)
