@@ -7,12 +7,7 @@ features is left as it came.
 No live stack: a subprocess of .venv-rasa/bin/python (the Rasa venv has no pytest).
 """
 
-import json
-import subprocess
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.unit.bot.rasa_venv import run_in_rasa_venv
 
 SCRIPT = r"""
 import json, sys, tempfile, zlib
@@ -55,21 +50,8 @@ print(json.dumps({"ranked": [ranked.get("intent"), ranked.get("intent_ranking")]
 """
 
 
-def run_in_rasa_venv() -> dict:
-    done = subprocess.run(
-        [str(RASA_PY), "-c", SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_a_featurized_message_gets_the_models_intent_and_ranking_and_a_bare_one_is_left_alone():
-    out = run_in_rasa_venv()
+    out = run_in_rasa_venv(SCRIPT)
     intent, ranking = out["ranked"]
     assert intent == ranking[0]
     assert {r["name"] for r in ranking} == {"report_fault", "complain"}

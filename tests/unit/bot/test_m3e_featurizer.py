@@ -7,12 +7,7 @@ per batch), which is what config.yml asks for.
 No live stack: a subprocess of .venv-rasa/bin/python (the Rasa venv has no pytest).
 """
 
-import json
-import subprocess
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[3]
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.unit.bot.rasa_venv import run_in_rasa_venv
 
 SCRIPT = r"""
 import json, tempfile
@@ -56,16 +51,7 @@ print(json.dumps({"cosines": cosines, "batch_size": config["batch_size"]}))
 
 
 def test_a_text_gets_the_same_sentence_vector_live_as_in_training():
-    done = subprocess.run(
-        [str(RASA_PY), "-c", SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-        check=True,
-    )
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_in_rasa_venv(SCRIPT)
     assert out["batch_size"] == 1
     assert len(out["cosines"]) == 7
     assert min(out["cosines"]) > 0.99999
