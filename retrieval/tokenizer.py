@@ -10,6 +10,7 @@ from pathlib import Path
 import jieba
 
 from kefu.textnorm import normalize
+from retrieval.product_aliases import official_names
 from retrieval.settings import REPO_ROOT
 
 DICT_DIR = REPO_ROOT / "knowledge_base" / "dictionary"
@@ -183,10 +184,12 @@ def clean_query(text: str) -> str:
 
 
 def normalize_query(text: str) -> str:
-    """clean_query, then append guide wording for customer synonyms (expansion keeps the original
-    words)."""
+    """clean_query, then append guide wording for customer synonyms and the official name of an
+    offer named by its alias (老人卡 -> 银龄关爱卡; expansion keeps the original words). Ranking, the
+    gate's domain check and answer selection's "names the product" all read this text."""
     text = clean_query(text)
     extra = [target for src, target in SYNONYMS.items() if src in text and target not in text]
+    extra += official_names(text)
     return text + (" " + " ".join(extra) if extra else "")
 
 

@@ -10,8 +10,10 @@ from retrieval.gate import GateScores, names_domain_term, passes
 from retrieval.keyword_index import KeywordIndex
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.out_of_domain import OutOfDomainTerms
+from retrieval.product_aliases import official_names
 from retrieval.question_analysis import asked_numbers, figure_strength, question_type
 from retrieval.settings import REPO_ROOT, RetrievalSettings
+from retrieval.tokenizer import normalize_query
 
 # Written apart from the tuning set (kb_answers.jsonl); reached 0.78 on it, see README.
 DEV2_FLOOR = 0.72
@@ -195,3 +197,24 @@ def test_reply_opens_with_what_was_asked(real_kb: KnowledgeBase, question: str, 
     ans = real_kb.answer(question)
     assert ans is not None
     assert ans.text.startswith(opening), ans.text
+
+
+def test_an_alias_names_the_offer_of_the_tariff_catalogue() -> None:
+    """Customers say 老人卡 and 加油包; the guide says 银龄关爱卡 and 10GB流量加油包 (tariffs.yml aliases)."""
+    assert official_names("老人卡月租多少") == ["银龄关爱卡"]
+    assert official_names("银龄关爱卡月租多少") == []
+    assert normalize_query("加油包多少钱").endswith("10GB流量加油包")
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [("老人卡一个月多少钱", "银龄关爱卡，18元/月"), ("加油包多少钱", "10GB流量加油包30元")],
+)
+def test_a_question_naming_an_alias_is_answered_for_the_offer(
+    real_kb: KnowledgeBase, question: str, fact: str
+) -> None:
+    """Before, 「老人卡月租多少」 quoted the 副卡's 10元/月 and 「加油包多少钱」 was not answered."""
+    ans = real_kb.answer(question)
+    assert ans is not None, question
+    assert fact in ans.text, ans.text
+    assert ans.citations[0]["section"] == "2.4.1"
