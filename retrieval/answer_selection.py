@@ -53,6 +53,9 @@ KeywordScores = Callable[[str, list[int]], list[float]]
 # A passage whose FAQ question is this close (feature 0.5: cosine 0.8) is about what a question naming
 # no product asks; with a product named (国际漫游, 宽带), the passage or its FAQ question must name it.
 ABOUT_FAQ_MATCH = 0.5
+# A yes/no opener counts only for a passage whose FAQ question is within this much (feature scale,
+# 0.1 = cosine 0.04) of the closest FAQ question among the candidates.
+YESNO_FAQ_MARGIN = 0.15
 # When the top sections never name the product asked about, the passages naming it closest to the
 # question are the candidates instead (漫游日租包 for 「国际漫游」 when 1.3 ranked first on 「能办…吗」).
 TOPIC_PASSAGES = 10
@@ -155,6 +158,10 @@ class AnswerSelector:
             if qtype == "yesno" and not about:
                 out[j, 4] = 0.0
             out[j, 5] = named_share(self._lower_bodies[i], named) + number_with_unit(body, numbers, unit)
+        if qtype == "yesno":
+            # A yes or a no answers the FAQ question it follows: 「会。」 to 「断网了你们会通知吗」 is no
+            # answer to 「断网耽误事了能赔吗」 when another passage's FAQ question is clearly closer.
+            out[out[:, 3] < out[:, 3].max() - YESNO_FAQ_MARGIN, 4] = 0.0
         return cands, out
 
     def _naming(self, terms: set[str], query_vector: Vectors) -> list[int]:

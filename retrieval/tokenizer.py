@@ -162,6 +162,7 @@ SYNONYMS: dict[str, str] = {
     "突发": "应急 突发",  # the guide says 应急 where customers say 突发 (chapter 7)
     "练习": "演练 练习",
     "泄露": "泄露 数据安全",
+    "赔": "补偿",  # customers say 赔 (赔钱, 能赔吗); the guide says 补偿 (3.3.4)
 }
 
 _T2S_PAIRS = (

@@ -218,3 +218,12 @@ def test_a_question_naming_an_alias_is_answered_for_the_offer(
     assert ans is not None, question
     assert fact in ans.text, ans.text
     assert ans.citations[0]["section"] == "2.4.1"
+
+
+def test_a_yes_to_another_faq_question_does_not_answer_a_yes_no_question(real_kb: KnowledgeBase) -> None:
+    """「会。」 answers 「断网了你们会通知吗」 (7.2), not 「断网耽误事了能赔吗」: the 补偿 one is closer."""
+    ans = real_kb.answer("断网耽误事了能赔吗")
+    assert ans is not None
+    assert not ans.text.startswith("会。"), ans.text
+    assert "补偿" in ans.text, ans.text
+    assert ans.citations[0]["section"] == "3.3.4"
