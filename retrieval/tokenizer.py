@@ -162,6 +162,10 @@ SYNONYMS: dict[str, str] = {
     "突发": "应急 突发",  # the guide says 应急 where customers say 突发 (chapter 7)
     "练习": "演练 练习",
     "泄露": "泄露 数据安全",
+    # A card just opened is the guide's 新卡 (1.4: how soon it works), whatever the customer calls it.
+    "新开的": "新卡",
+    "新办的": "新卡",
+    "刚办的": "新卡",
     "赔": "补偿",  # customers say 赔 (赔钱, 能赔吗); the guide says 补偿 (3.3.4)
 }
 
