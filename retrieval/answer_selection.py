@@ -53,6 +53,14 @@ KeywordScores = Callable[[str, list[int]], list[float]]
 # A passage whose FAQ question is this close (feature 0.5: cosine 0.8) is about what a question naming
 # no product asks; with a product named (国际漫游, 宽带), the passage or its FAQ question must name it.
 ABOUT_FAQ_MATCH = 0.5
+# A yes/no opener counts only for a passage whose FAQ question is within this much (feature scale,
+# 0.1 = cosine 0.04) of the closest FAQ question among the candidates.
+YESNO_FAQ_MARGIN = 0.15
+# Section ranking can miss the FAQ whose question is the customer's in other words (「报障的时候要告诉
+# 你们哪些信息」 vs 「报修的时候需要提供哪些信息」 in 2.2.1, ranked below 7.2): the closest FAQ question,
+# at cosine >= 0.80, brings its passage in, its FAQ-question match standing in for the section prior
+# (grid on kb_answers, dev2, dev3: cosine 0.80 / 0.85, one or two FAQs; docs/kb_answers.md).
+CLOSE_FAQ_COSINE = 0.80
 # When the top sections never name the product asked about, the passages naming it closest to the
 # question are the candidates instead (漫游日租包 for 「国际漫游」 when 1.3 ranked first on 「能办…吗」).
 TOPIC_PASSAGES = 10
@@ -106,8 +114,9 @@ class AnswerSelector:
         query_vector: Vectors,
         sections: list[tuple[str, float]],
     ) -> int | None:
-        """The chunk index answering `question` among the passages of `sections` (name, score), or,
-        when none of them names the product asked about, among the passages that do."""
+        """The chunk index answering `question` among the passages of `sections` (name, score) and
+        the FAQ passage whose question is very close, or, when none of them names the product asked
+        about, among the passages that do."""
         cands, features = self.features(question, query_vector, sections)
         if not cands:
             return None
@@ -131,6 +140,8 @@ class AnswerSelector:
         if topic and not any(self._names(i, topic) for i in cands):
             # The top sections never name the product asked about: they are about something else.
             cands = self._naming(topic, query_vector) or cands
+        close = self._closest_faq(query_vector, cands)
+        cands = cands + list(close)
         if not cands:
             return [], np.zeros((0, 6))
         top = max(sections[0][1], 1e-9) if sections else 1.0
@@ -146,7 +157,7 @@ class AnswerSelector:
         out[:, 2] = bm / (float(bm.max()) or 1.0)
         for j, i in enumerate(cands):
             chunk, body = self.chunks[i], self._bodies[i]
-            out[j, 0] = prior.get(chunk.section, 0.0)
+            out[j, 0] = close.get(i, prior.get(chunk.section, 0.0))
             if chunk.kind == "faq":
                 shared = len(qgrams & self._title_grams[i]) / len(qgrams) if qgrams else 0.0
                 out[j, 3] = max(faq_sim[j], shared)
@@ -155,7 +166,23 @@ class AnswerSelector:
             if qtype == "yesno" and not about:
                 out[j, 4] = 0.0
             out[j, 5] = named_share(self._lower_bodies[i], named) + number_with_unit(body, numbers, unit)
+        if qtype == "yesno":
+            # A yes or a no answers the FAQ question it follows: 「会。」 to 「断网了你们会通知吗」 is no
+            # answer to 「断网耽误事了能赔吗」 when another passage's FAQ question is clearly closer.
+            out[out[:, 3] < out[:, 3].max() - YESNO_FAQ_MARGIN, 4] = 0.0
         return cands, out
+
+    def _closest_faq(self, query_vector: Vectors, cands: list[int]) -> dict[int, float]:
+        """The FAQ passage whose question is closest to the customer's, if that is very close and the
+        top sections left it out, with its FAQ-question match as its section prior."""
+        if not len(self._faq_vectors):
+            return {}
+        sims = self._faq_vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        k = int(np.argmax(sims))
+        i, cosine = self._faq_rows[k], float(sims[k])
+        if i in cands or cosine < CLOSE_FAQ_COSINE:
+            return {}
+        return {i: (cosine - 0.6) / 0.4}
 
     def _naming(self, terms: set[str], query_vector: Vectors) -> list[int]:
         """The passages (not typical questions) naming one of `terms`, closest to the question first."""

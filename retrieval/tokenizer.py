@@ -10,6 +10,7 @@ from pathlib import Path
 import jieba
 
 from kefu.textnorm import normalize
+from retrieval.product_aliases import official_names
 from retrieval.settings import REPO_ROOT
 
 DICT_DIR = REPO_ROOT / "knowledge_base" / "dictionary"
@@ -161,6 +162,11 @@ SYNONYMS: dict[str, str] = {
     "突发": "应急 突发",  # the guide says 应急 where customers say 突发 (chapter 7)
     "练习": "演练 练习",
     "泄露": "泄露 数据安全",
+    # A card just opened is the guide's 新卡 (1.4: how soon it works), whatever the customer calls it.
+    "新开的": "新卡",
+    "新办的": "新卡",
+    "刚办的": "新卡",
+    "赔": "补偿",  # customers say 赔 (赔钱, 能赔吗); the guide says 补偿 (3.3.4)
 }
 
 _T2S_PAIRS = (
@@ -183,10 +189,12 @@ def clean_query(text: str) -> str:
 
 
 def normalize_query(text: str) -> str:
-    """clean_query, then append guide wording for customer synonyms (expansion keeps the original
-    words)."""
+    """clean_query, then append guide wording for customer synonyms and the official name of an
+    offer named by its alias (老人卡 -> 银龄关爱卡; expansion keeps the original words). Ranking, the
+    gate's domain check and answer selection's "names the product" all read this text."""
     text = clean_query(text)
     extra = [target for src, target in SYNONYMS.items() if src in text and target not in text]
+    extra += official_names(text)
     return text + (" " + " ".join(extra) if extra else "")
 
 
