@@ -78,7 +78,8 @@ _SESSIONS: Dict[Tuple[str, int], _Encoder] = {}
 _LOCK = threading.Lock()
 
 
-def _encoder(model_dir: Path, threads: int, max_length: int) -> _Encoder:
+def encoder_for(model_dir: Path, threads: int, max_length: int) -> _Encoder:
+    """The process's one encoder for that model file and thread count (nlu_fastloop uses it too)."""
     key = (str((model_dir / MODEL_FILE).resolve()), threads)
     with _LOCK:
         if key not in _SESSIONS:
@@ -164,7 +165,7 @@ class M3EFeaturizer(DenseFeaturizer, GraphComponent):
             raise FileNotFoundError(
                 f"{source / MODEL_FILE} missing: run `make onnx` (scripts/export_onnx.py)"
             )
-        encoder = _encoder(source, int(config["threads"]), int(config["max_length"]))
+        encoder = encoder_for(source, int(config["threads"]), int(config["max_length"]))
         return cls(config, model_storage, resource, execution_context, encoder)
 
     @classmethod
@@ -177,7 +178,7 @@ class M3EFeaturizer(DenseFeaturizer, GraphComponent):
         **kwargs: Any,
     ) -> M3EFeaturizer:
         with model_storage.read_from(resource) as directory:
-            encoder = _encoder(Path(directory), int(config["threads"]), int(config["max_length"]))
+            encoder = encoder_for(Path(directory), int(config["threads"]), int(config["max_length"]))
         return cls(config, model_storage, resource, execution_context, encoder)
 
     def train(self, training_data: TrainingData) -> Resource:
