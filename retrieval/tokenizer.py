@@ -12,6 +12,7 @@ import jieba
 from kefu.textnorm import normalize
 from retrieval.product_aliases import official_names
 from retrieval.settings import REPO_ROOT
+from retrieval.typos import mend_typos
 
 DICT_DIR = REPO_ROOT / "knowledge_base" / "dictionary"
 _lock = threading.Lock()
@@ -172,7 +173,7 @@ SYNONYMS: dict[str, str] = {
 _T2S_PAIRS = (
     "號号碼码話话費费網网寬宽帶带資资訊讯業业務务辦办證证換换運运營营請请問问麼么為为"
     "個个這这們们時时間间處处應应對对訴诉態态銷销戶户開开絡络線线機机圖图單单態态資资"
-    "變变達达轉转檔档歸归員员"
+    "變变達达轉转檔档歸归員员參参"
 )
 _T2S = str.maketrans(_T2S_PAIRS[0::2], _T2S_PAIRS[1::2])
 
@@ -184,8 +185,9 @@ def to_simplified(text: str) -> str:
 
 def clean_query(text: str) -> str:
     """The question as the customer meant it, in simplified characters (kefu.textnorm: t2s, full-width,
-    Weibo noise, fillers), without synonym expansion: what answer selection reads."""
-    return to_simplified(normalize(text.strip()))
+    Weibo noise, fillers) with homophone slips mended (retrieval.typos), without synonym expansion:
+    what answer selection reads."""
+    return mend_typos(to_simplified(normalize(text.strip())))
 
 
 def normalize_query(text: str) -> str:
