@@ -64,6 +64,7 @@ CLOSE_FAQ_COSINE = 0.80
 # When the top sections never name the product asked about, the passages naming it closest to the
 # question are the candidates instead (漫游日租包 for 「国际漫游」 when 1.3 ranked first on 「能办…吗」).
 TOPIC_PASSAGES = 10
+MARKUP = re.compile(r"\*\*|^\s*[-*]\s+", re.MULTILINE)
 
 
 def topic_terms(question: str) -> set[str]:
@@ -223,7 +224,8 @@ def answer_quote(text: str, question: str, max_chars: int = 120) -> str:
     For a time limit, materials or an amount the sentence holding the figure leads; otherwise the
     passage's own opening does (FAQ answers open with the answer: 「可以。」「不用。」).
     """
-    text = CITATION_TAIL.sub("", re.sub(r"\s+", "", text))
+    # Markdown emphasis and list bullets are the guide's layout, not words a customer should read.
+    text = CITATION_TAIL.sub("", re.sub(r"\s+", "", MARKUP.sub("", text)))
     sentences = [s for s in SENTENCE.split(text) if s]
     if not sentences:
         return ""

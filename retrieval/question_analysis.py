@@ -16,6 +16,8 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Where to look something up is a procedure even when it names an amount (「流量还剩多少，在哪看」).
     ("procedure", re.compile(r"(在|去)?哪(里|儿)?(可以|能)?(看|查)|怎么查|咋查")),
     ("frequency", re.compile(r"多久.{0,3}[一1][次回趟]|多长时间.{0,3}[一1][次回]|频率|频次|几次")),
+    # How many levels or kinds (「应急事件分为几个等级」) is answered by a count: 「共分四级」, 「分为三类」.
+    ("count", re.compile(r"几个?(等级|级别|级|类|种)|(多少|哪几)(个)?(等级|级别|级|类|种)|等级划分")),
     (
         "time",
         re.compile(
@@ -23,10 +25,12 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|几分钟内|多少分钟内|生效|到账"
         ),
     ),
+    # What to tell (报修要说些啥, 报障要提供哪些信息) is answered by a list of details, not by papers.
+    ("information", re.compile(r"(说|讲|告诉[你您]?们?)些?(什么|啥|哪些)|(什么|啥|哪些)信息")),
     (
         "materials",
         re.compile(
-            r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西|信息)|材料|证件|要啥|说些啥|要(什么|啥)$"
+            r"带(什么|啥|哪些)|(需要|要|准备)(什么|啥|哪些)(材料|证件|东西)|材料|证件|要啥|要(什么|啥)$"
             r"|提供(什么|啥|哪些)"
         ),
     ),
@@ -48,6 +52,8 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # What a passage must carry to answer each type.
 FIGURES: dict[str, re.Pattern[str]] = {
     "frequency": re.compile(r"每(个|一)?(季度|年|半年|月|周|天)|至少.{0,4}[一1两2三3]次|\d+\s*次"),
+    "count": re.compile(r"[共分为成]\s*[一二三四五六七八九两\d]+\s*(个)?(等级|级|类|种)"),
+    "information": re.compile(r"姓名|联系电话|地址|账号|现象"),
     "time": re.compile(r"\d+\s*(小时|个工作日|工作日|天|分钟|秒)|次月1日|立即生效"),
     "materials": re.compile(r"身份证|证件|户口本|护照|证明|合同|学生证|授权码|申请表"),
     "conditions": re.compile(r"实名|欠费|正常使用|满足|前提|年满|周岁|及以上|监护人|必须|要求|只限|不能"),
@@ -108,7 +114,7 @@ MATERIAL_WEIGHTS: dict[str, float] = {
 OTHER_UNIT_CREDIT = 0.3
 
 # The types whose answer is a figure or a list: the quote leads with the sentence carrying it.
-FIGURE_TYPES = ("frequency", "time", "materials", "conditions", "amount")
+FIGURE_TYPES = ("frequency", "count", "time", "materials", "information", "conditions", "amount")
 
 SENTENCE = re.compile(r"(?<=[。！？；])")
 CITATION_TAIL = re.compile(r"依据[:：]《服务指南》.*$")
@@ -164,6 +170,9 @@ def figure_strength(qtype: str | None, text: str, unit: re.Pattern[str] | None =
         return 0.0
     if qtype == "materials":
         return min(4.0, sum(w for term, w in MATERIAL_WEIGHTS.items() if term in text)) / 2.0
+    if qtype == "information":
+        # A list of details answers; one 地址 or 账号 in passing does not (three make a full answer).
+        return min(3, len(set(FIGURES[qtype].findall(text)))) / 3.0
     if unit is not None and not unit.search(text):
         return OTHER_UNIT_CREDIT
     return 1.0

@@ -246,3 +246,34 @@ def test_the_faq_asked_in_other_words_is_quoted_when_ranking_misses_it(
     assert ans is not None
     assert ans.text.startswith("请提供机主姓名、联系电话"), ans.text
     assert ans.citations[0]["section"] == "2.2.1"
+
+
+def test_how_many_levels_is_a_count_and_what_to_tell_is_information() -> None:
+    expected = {
+        "应急事件分几级": "count",
+        "应急响应一共有多少个等级": "count",
+        "报修要说些啥": "information",
+        "报障时要提供哪些信息": "information",
+        "携号转网需要提供什么": "materials",
+    }
+    assert {q: question_type(q) for q in expected} == expected
+
+
+def test_how_many_levels_is_answered_with_the_count_without_markdown(real_kb: KnowledgeBase) -> None:
+    """A passage of 7.1 saying 「分为四级」 or 「共分四级」, not the opening that only names 分级响应; the
+    guide's bold and bullets are not shown to the customer."""
+    for question in ("应急响应一共分成几个级别", "网络应急事件有几个等级"):
+        ans = real_kb.answer(question)
+        assert ans is not None
+        assert "四级" in ans.text.split("。")[0], ans.text
+        assert "**" not in ans.text and "-" not in ans.text, ans.text
+        assert ans.citations[0]["section"] == "7.1"
+
+
+def test_what_to_tell_when_reporting_a_fault_is_the_list_of_details(real_kb: KnowledgeBase) -> None:
+    """2.2.1's details (姓名, 联系电话, 地址, 故障现象), not 3.3.1's 「会的。技术人员现场排查后…」, whose
+    section ranked first."""
+    ans = real_kb.answer("报修的时候要讲些什么")
+    assert ans is not None
+    assert ans.text.startswith("请提供机主姓名、联系电话"), ans.text
+    assert ans.citations[0]["section"] == "2.2.1"
