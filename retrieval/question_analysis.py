@@ -22,7 +22,7 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "time",
         re.compile(
             r"多久|几天|多长时间|多少天|几个工作日|多快|什么时候|啥时候|何时|时限|时效|几小时|多少小时|多就|多少秒|几秒"
-            r"|几分钟内|多少分钟内|生效|到账"
+            r"|几分钟内|多少分钟内|生效|到账|(办理|处理|受理|办结|开通|恢复|答复|回复)时间"
         ),
     ),
     # What to tell (报修要说些啥, 报障要提供哪些信息) is answered by a list of details, not by papers.

@@ -134,6 +134,18 @@ async def test_a_rule_question_that_starts_verification_is_answered_from_the_gui
     assert events == plain  # the form goes on as before: it asks for the phone next
 
 
+async def test_a_terse_title_asking_a_time_limit_is_answered_before_verification(kb, services) -> None:
+    """「携号转网 办理时间」 names no question word; 办理时间 asks a time limit, so the guide answers it."""
+    question = "携号转网 办理时间"
+    asked = CollectingDispatcher()
+    await ValidateVerificationForm().run(
+        asked, make_tracker(events=[user_event(question, "port_number")]), DOMAIN
+    )
+    answer = kb.answer(question)
+    assert answer is not None and "3个工作日" in answer.text
+    assert asked.messages == [said(answer.text, custom={"citations": list(answer.citations)})]
+
+
 async def test_a_rule_question_that_starts_a_ticket_form_is_answered_from_the_guide_first(
     kb, services
 ) -> None:

@@ -248,13 +248,15 @@ def test_the_faq_asked_in_other_words_is_quoted_when_ranking_misses_it(
     assert ans.citations[0]["section"] == "2.2.1"
 
 
-def test_how_many_levels_is_a_count_and_what_to_tell_is_information() -> None:
+def test_levels_are_a_count_what_to_tell_is_information_and_handling_time_a_time_limit() -> None:
     expected = {
         "应急事件分几级": "count",
         "应急响应一共有多少个等级": "count",
         "报修要说些啥": "information",
         "报障时要提供哪些信息": "information",
         "携号转网需要提供什么": "materials",
+        "携号转网 办理时间": "time",
+        "投诉处理时间": "time",
     }
     assert {q: question_type(q) for q in expected} == expected
 
