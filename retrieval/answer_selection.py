@@ -103,6 +103,9 @@ class AnswerSelector:
         self._lower_bodies = [b.lower() for b in self._bodies]
         self._lower_titles = [c.title_path[-1].lower() if c.title_path else "" for c in chunks]
         self._title_grams = [bigrams(c.title_path[-1]) if c.title_path else set() for c in chunks]
+        self._faq_types = {
+            i: question_type(chunks[i].title_path[-1]) for i in self._faq_rows if chunks[i].title_path
+        }
 
     @staticmethod
     def faq_questions(chunks: list[Chunk]) -> list[str]:
@@ -141,13 +144,14 @@ class AnswerSelector:
         if topic and not any(self._names(i, topic) for i in cands):
             # The top sections never name the product asked about: they are about something else.
             cands = self._naming(topic, query_vector) or cands
-        close = self._closest_faq(query_vector, cands)
+        qtype = question_type(question)
+        close = self._closest_faq(query_vector, cands, qtype)
         cands = cands + list(close)
         if not cands:
             return [], np.zeros((0, 6))
         top = max(sections[0][1], 1e-9) if sections else 1.0
         prior = {name: score / top for name, score in sections}
-        qtype, qgrams, numbers = question_type(question), bigrams(question), asked_numbers(question)
+        qgrams, numbers = bigrams(question), asked_numbers(question)
         unit = asked_unit(question, qtype)
         named = numbers | domain_terms_in(question)
         cos = self._passages[cands] @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
@@ -173,17 +177,24 @@ class AnswerSelector:
             out[out[:, 3] < out[:, 3].max() - YESNO_FAQ_MARGIN, 4] = 0.0
         return cands, out
 
-    def _closest_faq(self, query_vector: Vectors, cands: list[int]) -> dict[int, float]:
-        """The FAQ passage whose question is closest to the customer's, if that is very close and the
-        top sections left it out, with its FAQ-question match as its section prior."""
+    def _closest_faq(self, query_vector: Vectors, cands: list[int], qtype: str | None) -> dict[int, float]:
+        """The FAQ passage whose question is closest to the customer's, if that is very close, asks the
+        same kind of thing and the top sections left it out, with its FAQ-question match as its
+        section prior."""
         if not len(self._faq_vectors):
             return {}
         sims = self._faq_vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
         k = int(np.argmax(sims))
         i, cosine = self._faq_rows[k], float(sims[k])
-        if i in cands or cosine < CLOSE_FAQ_COSINE:
+        if i in cands or cosine < CLOSE_FAQ_COSINE or self._asks_otherwise(i, qtype):
             return {}
         return {i: (cosine - 0.6) / 0.4}
+
+    def _asks_otherwise(self, i: int, qtype: str | None) -> bool:
+        """The FAQ question of passage `i` asks another kind of thing than the customer's question
+        (「打客服电话，多长时间内会有人接」 is a time limit; 「客服接电话要先确认身份吗」 a yes or no)."""
+        faq_type = self._faq_types.get(i)
+        return qtype is not None and faq_type is not None and faq_type != qtype
 
     def _naming(self, terms: set[str], query_vector: Vectors) -> list[int]:
         """The passages (not typical questions) naming one of `terms`, closest to the question first."""

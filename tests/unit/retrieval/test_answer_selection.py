@@ -279,3 +279,14 @@ def test_what_to_tell_when_reporting_a_fault_is_the_list_of_details(real_kb: Kno
     assert ans is not None
     assert ans.text.startswith("请提供机主姓名、联系电话"), ans.text
     assert ans.citations[0]["section"] == "2.2.1"
+
+
+def test_a_close_faq_asking_another_kind_of_thing_is_not_brought_in(real_kb: KnowledgeBase) -> None:
+    """「打客服电话，多长时间内会有人接」 (6.3.1) asks a time limit: it answers 「多快有人接」, but a
+    question about the steps of taking a call gets 2.2.1's steps, not its 30 seconds."""
+    steps = real_kb.answer("客服人员接听来电有哪些步骤")
+    assert steps is not None
+    assert "接听时先礼貌问候" in steps.text, steps.text
+    assert steps.citations[0]["section"] == "2.2.1"
+    speed = real_kb.answer("打客服电话多快有人接")
+    assert speed is not None and "30秒" in speed.text
