@@ -27,7 +27,7 @@ export KEFU_RASA_LOCK_STORE_URL ?=
 export KEFU_ACTION_SERVER_URL ?= http://127.0.0.1:5055
 
 RASA_DATA := config.yml domain.yml $(wildcard bot/data/*.yml) $(wildcard knowledge_base/dictionary/*) \
-	$(wildcard bot/components/*.py) kefu/textnorm.py kefu/pooling.py
+	$(wildcard bot/components/*.py) kefu/textnorm.py kefu/typos.py kefu/pooling.py
 
 .PHONY: help setup run cluster test lint typecheck rasa-validate rasa-test pytest bench lock clean train train-profile index db onnx nlu-report
 

@@ -1,10 +1,11 @@
 """One text normaliser for customer messages: NLU, the forms' slot extraction and retrieval queries.
 
 Real messages arrive in traditional characters, with full-width digits, Weibo furniture (hashtags,
-@mentions, emoji, "分享图片", location tags, "(1/2)" post markers) and, from phone transcripts,
-fillers and stutters. Everything downstream (Jieba, the n-gram features, the entity regexes, the
-fault/complaint keyword tables) is written for plain simplified text, so each reader normalises
-with this one function instead of growing its own variants.
+@mentions, emoji, "分享图片", location tags, "(1/2)" post markers), from phone transcripts fillers
+and stutters, and from pinyin input homophone slips (宽代 for 宽带: kefu.typos). Everything
+downstream (Jieba, the n-gram features, the entity regexes, the fault/complaint keyword tables) is
+written for plain simplified text, so each reader normalises with this one function instead of
+growing its own variants.
 
 Pure Python + OpenCC; imported by the Rasa venv (Python 3.10) and the app venv (3.11), so no
 3.11-only syntax and nothing heavy at import (the OpenCC converter is built on first use).
@@ -16,6 +17,8 @@ import re
 import unicodedata
 from functools import lru_cache
 from typing import Any
+
+from kefu.typos import mend_typos
 
 __all__ = ["normalize", "to_simplified"]
 
@@ -114,6 +117,7 @@ def normalize(text: str) -> str:
     out = unicodedata.normalize("NFC", text).translate(_FULLWIDTH)
     out = to_simplified(out)
     out = _TAIWAN_WORD.sub(lambda m: _TAIWAN_WORDS[m.group(0)], out)
+    out = mend_typos(out)
     out = _URL.sub(" ", out)
     out = _LOCATION_TAG.sub("", out)
     out = _HASHTAG.sub(" ", out)

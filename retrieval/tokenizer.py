@@ -12,7 +12,6 @@ import jieba
 from kefu.textnorm import normalize
 from retrieval.product_aliases import official_names
 from retrieval.settings import REPO_ROOT
-from retrieval.typos import mend_typos
 
 DICT_DIR = REPO_ROOT / "knowledge_base" / "dictionary"
 _lock = threading.Lock()
@@ -185,9 +184,9 @@ def to_simplified(text: str) -> str:
 
 def clean_query(text: str) -> str:
     """The question as the customer meant it, in simplified characters (kefu.textnorm: t2s, full-width,
-    Weibo noise, fillers) with homophone slips mended (retrieval.typos), without synonym expansion:
-    what answer selection reads."""
-    return mend_typos(to_simplified(normalize(text.strip())))
+    Weibo noise, fillers, homophone slips: kefu.typos) without synonym expansion: what answer
+    selection reads."""
+    return to_simplified(normalize(text.strip()))
 
 
 def normalize_query(text: str) -> str:

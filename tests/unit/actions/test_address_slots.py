@@ -89,3 +89,11 @@ async def test_fault_reported_in_traditional_characters_is_not_asked_again(dispa
     assert await ValidateFaultForm().extract_fault_type(dispatcher, tracker, DOMAIN) == {
         "fault_type": "宽带断网"
     }
+
+
+async def test_fault_typed_with_a_pinyin_slip_is_not_asked_again(dispatcher) -> None:
+    """宽代 is 宽带 typed with pinyin input: the form reads the mended text (kefu.typos)."""
+    tracker = make_tracker({}, [user_event("我家宽代断网了两天了", "report_fault")], active_loop="fault_form")
+    assert await ValidateFaultForm().extract_fault_type(dispatcher, tracker, DOMAIN) == {
+        "fault_type": "宽带断网"
+    }

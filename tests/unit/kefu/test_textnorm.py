@@ -11,6 +11,12 @@ def test_traditional_characters_become_simplified() -> None:
     assert normalize("我家寬帶斷網了，光貓紅燈一直閃") == "我家宽带断网了，光猫红灯一直闪"
 
 
+def test_homophone_slips_of_pinyin_input_are_mended() -> None:
+    # What the NLU and the forms read, not only the knowledge base (kefu.typos).
+    assert normalize("頭訴多久有結過") == "投诉多久有结果"
+    assert normalize("我家宽代断网了") == "我家宽带断网了"
+
+
 def test_full_width_digits_and_latin_become_half_width() -> None:
     assert normalize("我的號碼是１３８００１３８０００，套餐５Ｇ畅享") == "我的号码是13800138000，套餐5G畅享"
 

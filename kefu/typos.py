@@ -1,11 +1,12 @@
-"""Homophone misspellings customers type, mended before the knowledge base reads the question.
+"""Homophone misspellings customers type, mended by kefu.textnorm.normalize for every reader.
 
 Pinyin input puts a same-sounding character in place of the meant one (宽代 for 宽带, 头诉 for
-投诉, 生小 for 生效). A misspelt key word costs the question its BM25 match, pulls its embedding
-away from the FAQ it asks and hides its type from answer selection (要代啥 asks for materials only
-as 要带啥), so the answer quoted is another one or none. Each entry rewrites a slip only where the
-misspelt form is not itself a word a correct question could mean: 代办 and 保修 are real words and
-stay; 结过 is mended only where 结果 is meant (not 结过账); 多就 only after 要/等/后 (not 用得多就).
+投诉, 生小 for 生效). A misspelt key word hides the message's intent from the NLU, its detail from a
+form's slot extraction, and costs a knowledge-base question its BM25 match, its embedding's
+closeness to the FAQ it asks and its type (要代啥 asks for materials only as 要带啥). Each entry
+rewrites a slip only where the misspelt form is not itself a word a correct question could mean:
+代办 and 保修 are real words and stay; 结过 is mended only where 结果 is meant (not 结过账);
+多就 only after 要/等/后 (not 用得多就).
 The unit tests check that no entry rewrites any sentence of the guide or the FAQ.
 """
 
@@ -27,7 +28,7 @@ def _typo(pattern: str, meant: str, example: str) -> Typo:
     return Typo(re.compile(pattern), meant, example)
 
 
-# The one table. Patterns read simplified text (clean_query converts traditional characters first).
+# The one table. Patterns read simplified text (normalize converts traditional characters first).
 TYPOS: tuple[Typo, ...] = (
     _typo(r"宽代", "宽带", "宽代移机要几天"),
     _typo(r"头诉|投述", "投诉", "头诉多久有结果"),

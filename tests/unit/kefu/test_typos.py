@@ -1,13 +1,14 @@
-"""Homophone slips are mended before the knowledge base reads a question; correct wording is left alone."""
+"""Homophone slips are mended before the NLU, the forms and the knowledge base read a message;
+correct wording is left alone."""
 
 from __future__ import annotations
 
 import pytest
 
+from kefu.typos import TYPOS, mend_typos
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.settings import REPO_ROOT
 from retrieval.tokenizer import clean_query
-from retrieval.typos import TYPOS, mend_typos
 
 
 def test_each_slip_in_the_table_is_mended_in_its_own_example() -> None:
