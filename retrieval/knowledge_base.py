@@ -202,18 +202,21 @@ class KnowledgeBase:
                 c = chunks[i]
                 best = Hit(c.section, c.title, c.text, best.score, Path(c.doc).name, c.chunk_id, c.doc)
         section_title = best.title
-        if best.doc and self._is_faq(best):
+        sections = [best.section] if best.section else []
+        faq = self._faq_chunk(best) if best.doc else None
+        if faq is not None:
             section_title = self._guide_title(best.section) or best.title
-        text = (
-            f"{answer_quote(best.text, asked)}（依据《服务指南》{best.section}）"
-            if best.section
-            else answer_quote(best.text, asked)
-        )
+            # An FAQ answer states the facts of every section its 依据 line names, and the quote may
+            # lead with a later one's (the 24-hour limit of 3.4.2 before 7.1's levels): cite them all.
+            sections += [s for s in faq.extra_sections if s not in sections]
+        quote = answer_quote(best.text, asked)
+        text = f"{quote}（依据《服务指南》{'、'.join(sections)}）" if sections else quote
         cites = [{"section": best.section, "title": section_title}] if best.section else []
+        cites += [{"section": s, "title": self._guide_title(s) or ""} for s in sections[1:]]
         return KbAnswer(text, cites)
 
-    def _is_faq(self, hit: Hit) -> bool:
-        return any(c.chunk_id == hit.chunk_id and c.kind == "faq" for c in self._state.chunks)
+    def _faq_chunk(self, hit: Hit) -> Chunk | None:
+        return next((c for c in self._state.chunks if c.chunk_id == hit.chunk_id and c.kind == "faq"), None)
 
     def _guide_title(self, section: str) -> str | None:
         for c in self._state.chunks:
