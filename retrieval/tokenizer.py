@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jieba
 
-from kefu.textnorm import normalize
+from kefu.textnorm import normalize, to_simplified
 from retrieval.product_aliases import official_names
 from retrieval.settings import REPO_ROOT
 
@@ -169,24 +169,12 @@ SYNONYMS: dict[str, str] = {
     "赔": "补偿",  # customers say 赔 (赔钱, 能赔吗); the guide says 补偿 (3.3.4)
 }
 
-_T2S_PAIRS = (
-    "號号碼码話话費费網网寬宽帶带資资訊讯業业務务辦办證证換换運运營营請请問问麼么為为"
-    "個个這这們们時时間间處处應应對对訴诉態态銷销戶户開开絡络線线機机圖图單单態态資资"
-    "變变達达轉转檔档歸归員员參参"
-)
-_T2S = str.maketrans(_T2S_PAIRS[0::2], _T2S_PAIRS[1::2])
-
-
-def to_simplified(text: str) -> str:
-    """Light traditional -> simplified mapping for the characters customers actually type."""
-    return text.translate(_T2S)
-
 
 def clean_query(text: str) -> str:
     """The question as the customer meant it, in simplified characters (kefu.textnorm: t2s, full-width,
     Weibo noise, fillers, homophone slips: kefu.typos) without synonym expansion: what answer
     selection reads."""
-    return to_simplified(normalize(text.strip()))
+    return normalize(text.strip())
 
 
 def normalize_query(text: str) -> str:
@@ -212,5 +200,6 @@ def _jieba(dict_dir: Path = DICT_DIR) -> jieba.Tokenizer:
 def tokenize(text: str) -> list[str]:
     """Lowercased jieba tokens without stopwords and punctuation (one shared tokenizer)."""
     with _lock:
+        # Uploaded documents and queries may be traditional: the one t2s converter (OpenCC) for both.
         words = _jieba().lcut(to_simplified(text.lower()))
     return [w for w in (x.strip() for x in words) if w and w not in STOPWORDS and not re.fullmatch(r"\W+", w)]
