@@ -3,11 +3,14 @@
 The real-text sets only measure what they claim if nothing in bot/data/ copies or paraphrases them
 closely, and training data written in the customers' words must not be a template's near-copies. For
 every training example (after kefu.textnorm.normalize) this reports:
-  - exact: the same text is in tests/data/nlu_test.yml or a tests/data/nlu_real*.yml set;
+  - exact: the same text is in tests/data/nlu_test.yml, a tests/data/nlu_real*.yml set or a question of a
+    tests/data/kb_answers*.jsonl set (the KB questions are asked through the chat, so routing data written
+    for them must not copy them either);
   - near: a text of those sets has difflib ratio >= --near (0.8) with it;
   - twins (``--twins FILE...``): pairs inside each named training file, and pairs of one of its
     examples with an example of another training file, with ratio >= --near.
-The texts of the clean and untouched hold-out sets are never printed (counts only), as in docs/nlu.md.
+The texts of the clean and untouched hold-out sets and of the held-out public KB set are never printed
+(counts only), as in docs/nlu.md and docs/kb_answers.md.
 Exits 1 when anything exact or near is found against the evaluation sets.
 
 Usage: .venv/bin/python scripts/nlu_overlap.py [--near 0.8] [--twins nlu_posts.yml nlu_phone.yml]
@@ -16,6 +19,7 @@ Usage: .venv/bin/python scripts/nlu_overlap.py [--near 0.8] [--twins nlu_posts.y
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -24,10 +28,21 @@ from kefu.textnorm import normalize
 from scripts.nlu_report import CLEAN_SETS, TEST_SPLIT, TRAIN_DIR, example_texts
 
 EVAL_DIR = TEST_SPLIT.parent
+# Scored through the chat but never read (docs/kb_answers.md): its texts are withheld like the clean sets'.
+KB_WITHHELD = {"kb_answers_public.jsonl"}
 
 
 def _texts(path: Path) -> list[str]:
     return [normalize(t) for t, _, _ in example_texts(path)]
+
+
+def _kb_questions(path: Path) -> list[str]:
+    rows = (
+        json.loads(line)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    return [normalize(row["question"]) for row in rows]
 
 
 def _close(a: str, b: str, near: float) -> bool:
@@ -45,7 +60,8 @@ def main() -> None:
     args = parser.parse_args()
 
     evals = {p.name: _texts(p) for p in [TEST_SPLIT, *sorted(EVAL_DIR.glob("nlu_real*.yml"))]}
-    withheld = {p.name for p in CLEAN_SETS}
+    evals |= {p.name: _kb_questions(p) for p in sorted(EVAL_DIR.glob("kb_answers*.jsonl"))}
+    withheld = {p.name for p in CLEAN_SETS} | KB_WITHHELD
     found = 0
     for train in sorted(TRAIN_DIR.glob("nlu*.yml")):
         exact = near = 0
