@@ -12,7 +12,9 @@ stays the judge. ``--fallback-curve`` prints what each FallbackClassifier settin
 The clean hold-out set is scored in aggregate only (its misclassified texts are never printed, so
 no training data is written from them); ``--errors`` lists the errors of the other sets. The untouched
 set (tests/data/nlu_real_holdout3.yml) is left out unless ``--untouched`` is given: score it once,
-when tuning is over.
+when tuning is over. Dev set 4 (tests/data/nlu_real_dev4.yml) is scored like the old dev set (``--errors``
+lists its errors); the blind set 4 (tests/data/nlu_real_holdout4.yml) only with ``--blind``, and then in
+aggregate only: never its texts, and ``--confusion`` skips it.
 
 Run in the Rasa venv (same scikit-learn as training):
   PYTHONPATH=$PWD .venv-rasa/bin/python scripts/nlu_fastloop.py [--C 30] [--char-weight 0.5] ...
@@ -39,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bot.components.linear_intent_model import LinearIntentModel  # noqa: E402
 from kefu.textnorm import normalize  # noqa: E402
 from scripts.nlu_report import (  # noqa: E402
+    BLIND_SETS,
     CLEAN_SETS,
     REAL_SETS,
     REAL_UNTOUCHED,
@@ -136,6 +139,11 @@ def main() -> None:
     parser.add_argument(
         "--untouched", action="store_true", help="also score the untouched set (only once tuning is over)"
     )
+    parser.add_argument(
+        "--blind",
+        action="store_true",
+        help="also score blind set 4, aggregate only (once, when tuning is over)",
+    )
     args = parser.parse_args()
 
     embed = Embedder(ONNX_DIR, CACHE)
@@ -156,7 +164,9 @@ def main() -> None:
         feats(train_t), train_t, train_y, c=args.C, char_weight=args.char_weight, balanced=args.balanced
     )
     sets = [(TEST_SPLIT, "test split")] + [
-        (p, title) for p, _, title, _ in REAL_SETS if args.untouched or p != REAL_UNTOUCHED
+        (p, title)
+        for p, _, title, _ in REAL_SETS
+        if (args.untouched or p != REAL_UNTOUCHED) and (args.blind or p not in BLIND_SETS)
     ]
     curve: list[tuple[float, float, bool]] = []  # (top, gap to second, right) on the older real sets
     for path, title in sets:
@@ -169,7 +179,7 @@ def main() -> None:
         if path in (REAL_SETS[0][0], REAL_SETS[1][0]):
             top2 = np.sort(probs, axis=1)[:, -2:]
             curve += [(float(b), float(b - a), good) for (a, b), good in zip(top2, ok, strict=True)]
-        if args.confusion:
+        if args.confusion and path not in BLIND_SETS:
             pairs = Counter((a[0], p) for p, a, good in zip(pred, acceptable, ok, strict=True) if not good)
             for (filed, p), n in pairs.most_common(12):
                 print(f"    {n:3d}  {filed:15s} -> {p}")

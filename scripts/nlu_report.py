@@ -6,7 +6,10 @@ metadata): tests/data/nlu_real_dev.yml, the old dev set the training data was wr
 tests/data/nlu_real_holdout.yml, collected later but whose errors were read while training data was
 written, tests/data/nlu_real_holdout2.yml, the clean set (collected afterwards, its errors never used to
 write training data, so docs/nlu.md gives its scores and error counts but not its misclassified texts), and
-tests/data/nlu_real_holdout3.yml, the untouched set (never scored while data or settings were tuned).
+tests/data/nlu_real_holdout3.yml, the untouched set (never scored while data or settings were tuned),
+tests/data/nlu_real_dev4.yml, a fresh dev set whose errors may be read, and tests/data/nlu_real_holdout4.yml,
+the blind set collected beside it from other sources (aggregate and per-source scores only: neither its
+texts nor its errors by kind are ever printed).
 Writes accuracy, macro-F1, acceptable-set and first-intent accuracy per set and per source, the confusion
 matrix pictures, the most frequent errors with their text, the training time (wall and CPU, from a
 `/usr/bin/time -v` log of the last training, var/train_time.log) and the `POST /model/parse` latency that
@@ -38,6 +41,8 @@ REAL_DEV = ROOT / "tests" / "data" / "nlu_real_dev.yml"
 REAL_HOLDOUT = ROOT / "tests" / "data" / "nlu_real_holdout.yml"
 REAL_CLEAN = ROOT / "tests" / "data" / "nlu_real_holdout2.yml"
 REAL_UNTOUCHED = ROOT / "tests" / "data" / "nlu_real_holdout3.yml"
+REAL_DEV4 = ROOT / "tests" / "data" / "nlu_real_dev4.yml"
+REAL_BLIND = ROOT / "tests" / "data" / "nlu_real_holdout4.yml"
 # (file, results folder, title, what it is): the old set guided the training data, the first hold-out's errors
 # were read while training data was written, the clean set's were not.
 REAL_SETS = (
@@ -60,9 +65,18 @@ REAL_SETS = (
         "untouched hold-out set",
         "never scored while the training data or the pipeline was tuned",
     ),
+    (REAL_DEV4, "dev4", "dev set 4", "collected 2026-12-08 for error analysis: its errors may be read"),
+    (
+        REAL_BLIND,
+        "holdout4",
+        "blind hold-out set 4",
+        "collected 2026-12-08 beside dev set 4 from other sources: aggregate and per-source scores only",
+    ),
 )
 # Sets whose misclassified texts stay out of docs/nlu.md (counts only): no training data from them.
-CLEAN_SETS = {REAL_CLEAN, REAL_UNTOUCHED}
+CLEAN_SETS = {REAL_CLEAN, REAL_UNTOUCHED, REAL_BLIND}
+# Of those, the sets not even counted by error kind: only their aggregate and per-source scores are shown.
+BLIND_SETS = {REAL_BLIND}
 TRAIN_TIME_LOG = ROOT / "var" / "train_time.log"
 TRAIN_COMPONENTS_LOG = ROOT / "var" / "train_components.log"
 TRAIN_DIR = ROOT / "bot" / "data"
@@ -279,6 +293,9 @@ def render(test_out: Path, real_outs: list[Path], parse_md: str, train_md: str) 
         "text (the test split included) were rewritten or, for the clean sets, deleted unread",
         "(`nlu_overlap.py`). This page gives the error counts of both clean sets by acceptable/predicted",
         "intent but not their misclassified texts.",
+        "Dev set 4 and blind hold-out set 4 were collected on 2026-12-08 from new sources, split so that",
+        "the two share no site or dataset: dev set 4's errors are listed below for writing training data;",
+        "of the blind set only the aggregate and per-source scores are shown (no texts, no error kinds).",
         "",
     ]
     real_errors: list[tuple[str, str, str, str]] = []
@@ -286,6 +303,8 @@ def render(test_out: Path, real_outs: list[Path], parse_md: str, train_md: str) 
     for (path, _, title, what), out in zip(REAL_SETS, real_outs, strict=True):
         section, errors = real_section(path, out, title, what)
         lines += section
+        if path in BLIND_SETS:
+            continue
         if path in CLEAN_SETS:
             clean_errors.update((a, p) for _, _, a, p in errors)
         else:
@@ -303,7 +322,7 @@ def render(test_out: Path, real_outs: list[Path], parse_md: str, train_md: str) 
         "![confusion matrix, untouched hold-out real text (first-listed intent)]"
         "(nlu_real_confusion_matrix.png)",
         "",
-        "## The ten most frequent errors (test split and the two older real-text sets)",
+        "## The ten most frequent errors (test split and the real-text sets whose errors may be read)",
         "",
     ]
     test_errors = [
@@ -317,7 +336,7 @@ def render(test_out: Path, real_outs: list[Path], parse_md: str, train_md: str) 
         lines.append(f"| {acc} | {pred} | {n} | {text[:60]} ({source}) |")
     lines += [
         "",
-        "All misclassified real-text messages of the two older sets (the clean sets' are withheld):",
+        "All misclassified real-text messages of the sets whose errors may be read (clean sets' withheld):",
         "",
     ]
     lines += [f"- [{s}] {t} — expected {a}, got {p}" for s, t, a, p in real_errors]
@@ -344,7 +363,8 @@ def main() -> None:
         for (path, _, _, _), out in zip(REAL_SETS, real_outs, strict=True):
             run_rasa_test(args.model, path, out)
     shutil.copy(test_out / "intent_confusion_matrix.png", DOCS / "nlu_confusion_matrix.png")
-    shutil.copy(real_outs[-1] / "intent_confusion_matrix.png", DOCS / "nlu_real_confusion_matrix.png")
+    untouched_out = real_outs[[p for p, _, _, _ in REAL_SETS].index(REAL_UNTOUCHED)]
+    shutil.copy(untouched_out / "intent_confusion_matrix.png", DOCS / "nlu_real_confusion_matrix.png")
     parse = OUT / "parse_latency.md"
     (DOCS / "nlu.md").write_text(
         render(
