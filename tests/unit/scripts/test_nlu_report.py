@@ -10,9 +10,13 @@ import pytest
 
 from scripts import nlu_report
 from scripts.nlu_report import (
+    CLEAN_SETS,
+    REAL_BLIND,
     REAL_CLEAN,
+    REAL_DEV4,
     REAL_HOLDOUT,
     REAL_SETS,
+    REAL_UNTOUCHED,
     components_md,
     example_texts,
     render,
@@ -65,10 +69,14 @@ def test_the_training_time_comes_from_the_time_log(tmp_path: Path) -> None:
     assert train_time_md(tmp_path / "missing.log") == ""
 
 
-@pytest.mark.parametrize("path", [REAL_HOLDOUT, REAL_CLEAN], ids=["holdout", "clean"])
-def test_the_hold_out_sets_have_sources_addresses_and_are_not_in_the_training_data(path: Path) -> None:
+@pytest.mark.parametrize(
+    ("path", "size"),
+    [(REAL_HOLDOUT, 150), (REAL_CLEAN, 150), (REAL_UNTOUCHED, 250), (REAL_DEV4, 120), (REAL_BLIND, 150)],
+    ids=["holdout", "clean", "untouched", "dev4", "blind"],
+)
+def test_the_real_sets_have_sources_addresses_and_are_not_in_the_training_data(path: Path, size: int) -> None:
     examples = example_texts(path)
-    assert len(examples) >= 150
+    assert len(examples) >= size
     assert all(md.get("source") and md.get("url") and md.get("acceptable") for _, _, md in examples)
     assert all(intent == md["acceptable"][0] for _, intent, md in examples)
     nlu_report.check_independent()  # exits when a real-text message is found in bot/data/
@@ -88,8 +96,12 @@ def test_the_report_counts_the_clean_sets_errors_but_does_not_print_their_texts(
         real_outs.append(out)
     page = render(test_out, real_outs, "", "")
     old_error = next(t for t, _, md in example_texts(REAL_HOLDOUT) if "greet" not in md["acceptable"])
-    clean_errors = [t for t, _, md in example_texts(REAL_CLEAN) if "greet" not in md["acceptable"]]
+    dev4_error = next(t for t, _, md in example_texts(REAL_DEV4) if "greet" not in md["acceptable"])
+    clean_errors = [
+        t for path in CLEAN_SETS for t, _, md in example_texts(path) if "greet" not in md["acceptable"]
+    ]
     assert old_error in page
+    assert dev4_error in page  # dev set 4 is read for error analysis
     assert not [t for t in clean_errors if t in page]
     assert "| out_of_scope | greet |" in page  # the clean set's errors are still counted by kind
 
