@@ -120,6 +120,27 @@ def test_other_organisations_questions_get_no_quote(real_kb: KnowledgeBase, ques
 
 
 @pytest.mark.parametrize(
+    "question", ["一般跨行转账多少时间到账", "千牛客服怎么分流", "坐地铁的公交卡在哪充值"]
+)
+def test_a_banks_transfer_a_sellers_desk_or_a_transit_card_is_another_organisations_question(
+    real_kb: KnowledgeBase, question: str
+) -> None:
+    # Worded like our own questions (the first two are public titles of kb_answers_pubdev.jsonl): the bank's
+    # transfer, the marketplace seller's desk and the transit card are someone else's business.
+    assert real_kb.gate_scores(question).foreign
+    assert real_kb.answer(question) is None
+
+
+@pytest.mark.parametrize("question", ["出国流量怎么弄", "去日本玩流量一天多少钱"])
+def test_data_named_in_everyday_words_is_in_the_domain(real_kb: KnowledgeBase, question: str) -> None:
+    # 流量 alone (not only 流量包) is a telecom word: the colloquial roaming question reaches the
+    # domain threshold instead of 「没有可靠答案」, and the reply quotes the day pass's price.
+    assert real_kb.gate_scores(question).domain
+    reply = real_kb.answer(question)
+    assert reply is not None and "35元/天" in reply.text and "2.4.1" in reply.text
+
+
+@pytest.mark.parametrize(
     ("question", "fact", "sections"),
     [
         ("客服电话规定几秒内必须接起来", "30秒", {"6.3.1"}),
