@@ -311,3 +311,25 @@ def test_a_close_faq_asking_another_kind_of_thing_is_not_brought_in(real_kb: Kno
     assert steps.citations[0]["section"] == "2.2.1"
     speed = real_kb.answer("打客服电话多快有人接")
     assert speed is not None and "30秒" in speed.text
+
+
+def test_being_compensated_is_asked_whatever_the_question_word() -> None:
+    assert question_type("断网一个月应该怎么赔偿") == "compensation"
+    assert question_type("联通宽带服务中断多久可获赔偿?") == "compensation"  # not the time limit
+    assert question_type("投诉成立了赔不赔钱") == "compensation"
+    assert question_type("我要求赔偿") is None  # a demand, not a question
+    assert question_type("光猫丢了要赔多少钱") == "amount"  # the customer paying
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["断网一个月应该怎么赔偿", "联通宽带服务中断多久可获赔偿?", "移动宽带无人维修,用户如何申请补偿?"],
+)
+def test_a_compensation_question_is_answered_with_the_compensation_not_the_fault_steps(
+    real_kb: KnowledgeBase, question: str
+) -> None:
+    # Public titles of kb_answers_pubdev.jsonl: before, 断网 and 多久 quoted the reboot steps or the
+    # 48-hour installation limit; the customer asked whether and how they are compensated.
+    reply = real_kb.answer(question)
+    assert reply is not None
+    assert "补偿" in reply.text and "3.3.4" in reply.text
