@@ -333,3 +333,14 @@ def test_a_compensation_question_is_answered_with_the_compensation_not_the_fault
     reply = real_kb.answer(question)
     assert reply is not None
     assert "补偿" in reply.text and "3.3.4" in reply.text
+
+
+def test_a_procedure_question_is_answered_by_the_faq_that_asks_how_not_how_long(
+    real_kb: KnowledgeBase,
+) -> None:
+    # 「如何携号转网怎么办理」 (a public title of kb_answers_pubdev.jsonl) asks how: the FAQ asking
+    # 「…怎么办理」 answers it; the one asking 「…多久能办好」 carries its own time limit, which counts half.
+    reply = real_kb.answer("如何携号转网怎么办理")
+    assert reply is not None
+    assert "携号转入" in reply.text and "3.1.1" in reply.text
+    assert "48小时" not in reply.text
