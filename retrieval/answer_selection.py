@@ -65,6 +65,12 @@ CLOSE_FAQ_COSINE = 0.80
 # question are the candidates instead (漫游日租包 for 「国际漫游」 when 1.3 ranked first on 「能办…吗」).
 TOPIC_PASSAGES = 10
 MARKUP = re.compile(r"\*\*|^\s*[-*]\s+", re.MULTILINE)
+# A procedure's marks (先…再, 营业厅, APP) turn up in most FAQ answers, so for 「携号转网怎么办理」 the
+# answer to 「携号转网大概多久能办好」 (a time limit) carries them as well as the one to 「…怎么办理」: an FAQ
+# whose own question asks another kind of thing gets this share of the procedure credit (grid 0 / 0.5 / 1
+# on kb_answers, dev2, dev3, pubdev: 142/64/43/60, 143/64/43/61, 143/64/43/60). Prices and time limits are
+# not discounted: 「加油包多少钱」 is answered by the FAQ asking what to do when data runs out.
+OTHER_KIND_FIGURE = 0.5
 
 
 def topic_terms(question: str) -> set[str]:
@@ -167,6 +173,8 @@ class AnswerSelector:
                 shared = len(qgrams & self._title_grams[i]) / len(qgrams) if qgrams else 0.0
                 out[j, 3] = max(faq_sim[j], shared)
             out[j, 4] = figure_strength(qtype, body, unit)
+            if qtype == "procedure" and self._asks_otherwise(i, qtype):
+                out[j, 4] *= OTHER_KIND_FIGURE
             about = self._leads_with(i, topic) if topic else out[j, 3] >= ABOUT_FAQ_MATCH
             if qtype == "yesno" and not about:
                 out[j, 4] = 0.0

@@ -13,6 +13,17 @@ import re
 # query has no question word, so its head noun says what it wants: 「校园卡 月租」 asks an amount,
 # 「携号转网 条件」 the conditions, 「流量包 生效」 a time.
 QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # Being compensated is what 「断网一个月应该怎么赔偿」 and 「服务中断多久可获赔偿」 ask, whatever the
+    # question word: the passage saying 补偿 answers, not the fault's steps or time limit. Only a
+    # question about it counts (「我要求赔偿」 is a demand); the customer paying (「光猫丢了要赔多少钱」)
+    # is an amount.
+    (
+        "compensation",
+        re.compile(
+            r"(补偿|赔偿|赔钱|赔)(吗|不|呢|[？?])"
+            r"|(怎么|如何|咋|能不能|可不可以|能否|多久|多长时间|有没有|会不会|可以|能|可获|申请|给不给).{0,6}(补偿|赔偿|赔)"
+        ),
+    ),
     # Where to look something up is a procedure even when it names an amount (「流量还剩多少，在哪看」).
     ("procedure", re.compile(r"(在|去)?哪(里|儿)?(可以|能)?(看|查)|怎么查|咋查")),
     ("frequency", re.compile(r"多久.{0,3}[一1][次回趟]|多长时间.{0,3}[一1][次回]|频率|频次|几次")),
@@ -51,6 +62,7 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # What a passage must carry to answer each type.
 FIGURES: dict[str, re.Pattern[str]] = {
+    "compensation": re.compile(r"补偿"),
     "frequency": re.compile(r"每(个|一)?(季度|年|半年|月|周|天)|至少.{0,4}[一1两2三3]次|\d+\s*次"),
     "count": re.compile(r"[共分为成]\s*[一二三四五六七八九两\d]+\s*(个)?(等级|级|类|种)"),
     "information": re.compile(r"姓名|联系电话|地址|账号|现象"),
@@ -114,7 +126,16 @@ MATERIAL_WEIGHTS: dict[str, float] = {
 OTHER_UNIT_CREDIT = 0.3
 
 # The types whose answer is a figure or a list: the quote leads with the sentence carrying it.
-FIGURE_TYPES = ("frequency", "count", "time", "materials", "information", "conditions", "amount")
+FIGURE_TYPES = (
+    "compensation",
+    "frequency",
+    "count",
+    "time",
+    "materials",
+    "information",
+    "conditions",
+    "amount",
+)
 
 SENTENCE = re.compile(r"(?<=[。！？；])")
 CITATION_TAIL = re.compile(r"依据[:：]《服务指南》.*$")
