@@ -296,6 +296,12 @@ def render(test_out: Path, real_outs: list[Path], parse_md: str, train_md: str) 
         "Dev set 4 and blind hold-out set 4 were collected on 2026-12-08 from new sources, split so that",
         "the two share no site or dataset: dev set 4's errors are listed below for writing training data;",
         "of the blind set only the aggregate and per-source scores are shown (no texts, no error kinds).",
+        "In the sixth round the overlap check took in the KB answer sets (asked through the chat): 25",
+        "training examples near their questions were rewritten, two near the held-out public KB set",
+        "deleted unread; then `nlu_devices.yml` (the line against the handset) was written from dev set",
+        "4's errors. Both were kept whatever the blind scores said, chosen on the test split and the",
+        "older sets (fastloop: test 0.966, holdout2 +1 message); scored once after, the blind set rose",
+        "from 107 to 112 of 154 and the untouched set fell from 194 to 189 of 258.",
         "",
     ]
     real_errors: list[tuple[str, str, str, str]] = []
