@@ -9,7 +9,6 @@ materials, an amount, a yes/no). The quote then leads with the sentence holding 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,16 +19,14 @@ from retrieval.embedder import Vectors
 from retrieval.gate import SHARED_SERVICE_TERMS, domain_terms_in
 from retrieval.question_analysis import (
     CITATION_TAIL,
-    FIGURE_TYPES,
     SENTENCE,
     asked_numbers,
     asked_unit,
     bigrams,
     figure_strength,
     named_share,
-    names_number,
     number_with_unit,
-    overlap,
+    opener_agrees,
     question_type,
 )
 
@@ -61,10 +58,12 @@ YESNO_FAQ_MARGIN = 0.15
 # at cosine >= 0.80, brings its passage in, its FAQ-question match standing in for the section prior
 # (grid on kb_answers, dev2, dev3: cosine 0.80 / 0.85, one or two FAQs; docs/kb_answers.md).
 CLOSE_FAQ_COSINE = 0.80
+# An FAQ question this close (feature 0.75: cosine 0.90) is the customer's in other words, so its yes
+# or no answers them even with no word in common beyond the product (「拆宽带时光猫要还回去吗」).
+SAME_FAQ_QUESTION = 0.75
 # When the top sections never name the product asked about, the passages naming it closest to the
 # question are the candidates instead (漫游日租包 for 「国际漫游」 when 1.3 ranked first on 「能办…吗」).
 TOPIC_PASSAGES = 10
-MARKUP = re.compile(r"\*\*|^\s*[-*]\s+", re.MULTILINE)
 # A procedure's marks (先…再, 营业厅, APP) turn up in most FAQ answers, so for 「携号转网怎么办理」 the
 # answer to 「携号转网大概多久能办好」 (a time limit) carries them as well as the one to 「…怎么办理」: an FAQ
 # whose own question asks another kind of thing gets this share of the procedure credit (grid 0 / 0.5 / 1
@@ -176,7 +175,7 @@ class AnswerSelector:
             if qtype == "procedure" and self._asks_otherwise(i, qtype):
                 out[j, 4] *= OTHER_KIND_FIGURE
             about = self._leads_with(i, topic) if topic else out[j, 3] >= ABOUT_FAQ_MATCH
-            if qtype == "yesno" and not about:
+            if qtype == "yesno" and not (about and self._opener_agrees(i, question, faq_sim[j])):
                 out[j, 4] = 0.0
             out[j, 5] = named_share(self._lower_bodies[i], named) + number_with_unit(body, numbers, unit)
         if qtype == "yesno":
@@ -184,6 +183,22 @@ class AnswerSelector:
             # answer to 「断网耽误事了能赔吗」 when another passage's FAQ question is clearly closer.
             out[out[:, 3] < out[:, 3].max() - YESNO_FAQ_MARGIN, 4] = 0.0
         return cands, out
+
+    def keeps_opener(self, i: int, question: str, query_vector: Vectors) -> bool:
+        """Whether passage `i`'s opening yes or no may answer `question`: it answers the passage's own
+        FAQ question, so that must ask about the same thing (a shared word beyond the product, or
+        the same question in other words: cosine >= 0.90); when it cannot be told, the yes or no is
+        dropped rather than guessed (「租赁光猫需要押金吗」 is not answered by 「需要。」 to
+        「宽带拆机需要归还光猫吗」, cosine 0.85)."""
+        if question_type(question) != "yesno":
+            return True
+        return self._opener_agrees(i, question, self._faq_similarity([i], query_vector)[0])
+
+    def _opener_agrees(self, i: int, question: str, faq_match: float) -> bool:
+        chunk = self.chunks[i]
+        if chunk.kind != "faq" or not chunk.title_path or faq_match >= SAME_FAQ_QUESTION:
+            return True
+        return opener_agrees(question, chunk.title_path[-1], domain_terms_in(question))
 
     def _closest_faq(self, query_vector: Vectors, cands: list[int], qtype: str | None) -> dict[int, float]:
         """The FAQ passage whose question is closest to the customer's, if that is very close, asks the
@@ -235,38 +250,3 @@ class AnswerSelector:
             for (j, _), s in zip(rows, sims, strict=True):
                 out[j] = max(0.0, (float(s) - 0.6) / 0.4)
         return out
-
-
-def answer_quote(text: str, question: str, max_chars: int = 120) -> str:
-    """Up to ~max_chars of the passage, the sentence answering the question first.
-
-    For a time limit, materials or an amount the sentence holding the figure leads; otherwise the
-    passage's own opening does (FAQ answers open with the answer: 「可以。」「不用。」).
-    """
-    # Markdown emphasis and list bullets are the guide's layout, not words a customer should read.
-    text = CITATION_TAIL.sub("", re.sub(r"\s+", "", MARKUP.sub("", text)))
-    sentences = [s for s in SENTENCE.split(text) if s]
-    if not sentences:
-        return ""
-    qtype, qgrams, numbers = question_type(question), bigrams(question), asked_numbers(question)
-    figure_type, unit = qtype in FIGURE_TYPES, asked_unit(question, qtype)
-
-    def relevance(k: int) -> float:
-        figure = figure_strength(qtype, sentences[k], unit) if figure_type else 0.0
-        named = 3.0 if numbers and names_number(sentences[k], numbers) else 0.0
-        return 2.0 * figure + named + overlap(qgrams, sentences[k]) - 0.01 * k
-
-    lead = max(range(len(sentences)), key=relevance) if figure_type or numbers else 0
-    if len(sentences[lead]) < 6 and lead + 1 < len(sentences):  # 「可以。」 alone says too little
-        lead_text = sentences[lead] + sentences[lead + 1]
-        used = {lead, lead + 1}
-    else:
-        lead_text, used = sentences[lead], {lead}
-    rest = [k for k in range(len(sentences)) if k not in used]
-    if rest:
-        nxt = max(rest, key=relevance) if qtype else rest[0]
-        if len(lead_text) + len(sentences[nxt]) <= max_chars:
-            lead_text += sentences[nxt]
-    if len(lead_text) > max_chars:
-        lead_text = lead_text[:max_chars].rstrip("，,、") + "……"
-    return lead_text

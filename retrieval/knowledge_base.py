@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.answer_selection import AnswerSelector, answer_quote
+from retrieval.answer_selection import AnswerSelector
 from retrieval.chunking import Chunk
 from retrieval.embedder import Embedder, make_embedder
 from retrieval.fusion import rrf, weighted
 from retrieval.gate import GateScores, gate_scores, passes
 from retrieval.index_store import MANIFEST, read_manifest
 from retrieval.kb_state import IndexNotBuiltError, LoadedIndex, load_index, stored_vectors
+from retrieval.quoting import answer_quote
 from retrieval.results import Hit, KbAnswer, SearchResponse, Trace, brief_quote
 from retrieval.settings import RetrievalSettings
 from retrieval.tokenizer import clean_query, normalize_query
@@ -196,11 +197,13 @@ class KnowledgeBase:
         best = resp.hits[0]
         selector, chunks = self._state.selector, self._state.chunks
         asked = clean_query(query)  # selection reads simplified text: 多少錢 asks a price as 多少钱 does
+        opener = True
         if selector is not None and trace.query_vector is not None:
             i = selector.select(asked, np.asarray(trace.query_vector), trace.sections)
             if i is not None:
                 c = chunks[i]
                 best = Hit(c.section, c.title, c.text, best.score, Path(c.doc).name, c.chunk_id, c.doc)
+                opener = selector.keeps_opener(i, asked, np.asarray(trace.query_vector))
         section_title = best.title
         sections = [best.section] if best.section else []
         faq = self._faq_chunk(best) if best.doc else None
@@ -209,7 +212,7 @@ class KnowledgeBase:
             # An FAQ answer states the facts of every section its 依据 line names, and the quote may
             # lead with a later one's (the 24-hour limit of 3.4.2 before 7.1's levels): cite them all.
             sections += [s for s in faq.extra_sections if s not in sections]
-        quote = answer_quote(best.text, asked)
+        quote = answer_quote(best.text, asked, opener=opener)
         text = f"{quote}（依据《服务指南》{'、'.join(sections)}）" if sections else quote
         cites = [{"section": best.section, "title": section_title}] if best.section else []
         cites += [{"section": s, "title": self._guide_title(s) or ""} for s in sections[1:]]

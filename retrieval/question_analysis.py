@@ -45,7 +45,8 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|提供(什么|啥|哪些)"
         ),
     ),
-    ("conditions", re.compile(r"条件|限制|资格|前提|规则|门槛|谁能办|哪些人")),
+    # 「会被限制吗」 asks whether it happens (a yes or no), not the conditions one must meet.
+    ("conditions", re.compile(r"条件|(?<!被)限制|资格|前提|规则|门槛|谁能办|哪些人")),
     (
         "amount",
         re.compile(
@@ -209,6 +210,28 @@ def number_with_unit(text: str, numbers: set[str], unit: re.Pattern[str] | None)
     if not numbers or unit is None:
         return False
     return any(names_number(s, numbers) and unit.search(s) for s in SENTENCE.split(text))
+
+
+# The words of a yes/no question that only say it is one (能不能, 需要…吗, 你们): what is left, less the
+# product named, is what the yes or no is about (「租赁光猫需要押金吗」: 租赁, 押金).
+YESNO_SCAFFOLD = re.compile(
+    r"能不能|可不可以|是不是|要不要|会不会|有没有|可以|需要|能够|请问|你们|我们|[能会要吗呢吧么我你的了]|[\s\W_]+"
+)
+
+
+def asked_about(question: str, terms: set[str]) -> set[str]:
+    """Bigrams of what a yes/no question asks about beyond the products it names (`terms`)."""
+    text = question.lower()
+    for term in sorted(terms, key=len, reverse=True):
+        text = text.replace(term, "|")
+    return {g for part in YESNO_SCAFFOLD.sub("|", text).split("|") for g in bigrams(part)}
+
+
+def opener_agrees(question: str, faq_question: str, terms: set[str]) -> bool:
+    """An FAQ answer's 「需要。」 answers its own FAQ question: it answers the customer's only when that
+    asks about the same thing (「宽带拆机需要归还光猫吗」 says nothing of 「租赁光猫需要押金吗」)."""
+    about = asked_about(question, terms)
+    return not about or bool(about & bigrams(faq_question.lower()))
 
 
 def bigrams(text: str) -> set[str]:

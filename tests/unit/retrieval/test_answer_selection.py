@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from retrieval.answer_eval import evaluate_answers, load_rows
-from retrieval.answer_selection import answer_quote
 from retrieval.gate import GateScores, names_domain_term, passes
 from retrieval.keyword_index import KeywordIndex
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.out_of_domain import OutOfDomainTerms
 from retrieval.product_aliases import official_names
-from retrieval.question_analysis import asked_numbers, figure_strength, question_type
+from retrieval.question_analysis import asked_numbers, figure_strength, opener_agrees, question_type
+from retrieval.quoting import answer_quote
 from retrieval.settings import REPO_ROOT, RetrievalSettings
 from retrieval.tokenizer import normalize_query
 
@@ -344,3 +344,77 @@ def test_a_procedure_question_is_answered_by_the_faq_that_asks_how_not_how_long(
     assert reply is not None
     assert "携号转入" in reply.text and "3.1.1" in reply.text
     assert "48小时" not in reply.text
+
+
+PORTING_IN = (
+    '携号转入属于"业务开通类"业务，需要机主本人办理。您可以先在原运营商那边确认号码状态正常、费用已结清，'
+    "再带上本人有效身份证件到我们的营业厅提出申请。受理时我们会核对您的身份信息，并请您选好转入后使用的套餐。"
+    "转入条件和具体办理步骤以营业厅告知为准。"
+)
+BROADBAND_CHOICE = (
+    "300M宽带月费69元，适合日常上网、看视频的家庭；千兆宽带月费119元，适合多人同时在线、玩游戏或看4K的家庭，"
+    "需要千兆路由器才能跑满速。两种都不限流量，合约期12个月。如果家里还有手机，全家享融合套餐169元/月包含"
+    "5G手机卡、千兆宽带和IPTV，可能更划算。"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        # The steps sentence (身份证件, 营业厅) is the third: it follows while the quote has room.
+        ("请问携号转网怎么个办理法", "本人有效身份证件"),
+        # No yes or no to open with: the sentence saying what it takes leads, not the 300M one.
+        ("我家千兆宽带能不能发挥全速", "需要千兆路由器才能跑满速"),
+    ],
+)
+def test_the_sentence_carrying_the_answer_is_not_cut_off(question: str, fact: str) -> None:
+    text = PORTING_IN if "转网" in question else BROADBAND_CHOICE
+    quote = answer_quote(text, question)
+    assert fact in quote, quote
+    assert len(quote) <= 120
+
+
+def test_a_yes_no_question_without_a_yes_in_the_passage_leads_with_what_it_takes() -> None:
+    assert answer_quote(BROADBAND_CHOICE, "我家千兆宽带能不能发挥全速").startswith("千兆宽带月费119元")
+
+
+def test_a_yes_or_no_answers_only_the_faq_question_asking_the_same_thing() -> None:
+    assert not opener_agrees("光猫要交押金吗", "宽带拆机需要归还光猫吗？", {"光猫", "宽带"})
+    assert opener_agrees("拆机的时候光猫要归还吗", "宽带拆机需要归还光猫吗？", {"光猫", "宽带"})
+    assert opener_agrees("租的房子能装宽带吗", "租的房子能装宽带吗？", {"宽带"})
+    assert answer_quote(
+        "需要。光猫是免费借给您使用的，拆机时请一并归还。", "光猫要交押金吗", opener=False
+    ) == ("光猫是免费借给您使用的，拆机时请一并归还。")
+
+
+def test_a_yes_to_returning_the_modem_does_not_answer_whether_a_deposit_is_due(
+    real_kb: KnowledgeBase,
+) -> None:
+    """「需要。」 answers 「宽带拆机需要归还光猫吗」; asked about a deposit, the reply says the modem is
+    lent free."""
+    ans = real_kb.answer("光猫要交押金吗")
+    assert ans is not None
+    assert not ans.text.startswith("需要"), ans.text
+    assert "免费借" in ans.text, ans.text
+    assert ans.citations[0]["section"] == "2.4.1"
+    # Asked what that FAQ asks, in its words or in others (cosine >= 0.90), its yes still leads.
+    for question in ("宽带拆机需要归还光猫吗", "拆宽带时光猫要还回去吗"):
+        ans = real_kb.answer(question)
+        assert ans is not None
+        assert ans.text.startswith("需要。光猫"), ans.text
+
+
+def test_being_restricted_is_a_yes_no_question_not_the_conditions() -> None:
+    assert question_type("流量超标会被限制吗") == "yesno"
+    assert question_type("办理携号转网有什么限制") == "conditions"
+
+
+def test_a_bare_no_is_quoted_only_at_the_head_of_its_passage() -> None:
+    """「它不能订购流量加油包和漫游日租包。不能。」 was the quote: a pronoun led and the bare no followed."""
+    text = (
+        "不能。儿童手表卡只限智能手表等可穿戴设备使用，插到手机上无法上网。手表卡支持设置白名单，只接听家人的来电；"
+        "它不能订购流量加油包和漫游日租包。"
+    )
+    quote = answer_quote(text, "手表卡有哪些限制")
+    assert not quote.startswith("它"), quote
+    assert not quote.endswith("不能。"), quote

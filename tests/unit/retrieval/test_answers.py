@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from retrieval.answer_eval import evaluate_answers, load_rows
-from retrieval.answer_selection import answer_quote
 from retrieval.knowledge_base import KnowledgeBase
 from retrieval.question_analysis import question_type
+from retrieval.quoting import answer_quote
 from retrieval.settings import REPO_ROOT
 
 # Reached on a fresh build: 126/146 = 0.863 carry the fact and a citation (0.623 before answer
