@@ -166,6 +166,9 @@ SYNONYMS: dict[str, str] = {
     "新开的": "新卡",
     "新办的": "新卡",
     "刚办的": "新卡",
+    # Customers say 超标 and 限速; the guide says 超出 and 降速 (2.4.1: per-GB rate, 降速 after the cap).
+    "超标": "超出",
+    "限速": "降速",
     "赔": "补偿",  # customers say 赔 (赔钱, 能赔吗); the guide says 补偿 (3.3.4)
 }
 

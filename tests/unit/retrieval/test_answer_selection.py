@@ -418,3 +418,11 @@ def test_a_bare_no_is_quoted_only_at_the_head_of_its_passage() -> None:
     quote = answer_quote(text, "手表卡有哪些限制")
     assert not quote.startswith("它"), quote
     assert not quote.endswith("不能。"), quote
+
+
+def test_data_over_the_plan_being_restricted_is_answered_with_the_slow_down(real_kb: KnowledgeBase) -> None:
+    """超标 is the guide's 超出: the reply is 2.4.1's 降速到1Mbps, not the watch card's 「不能。」."""
+    ans = real_kb.answer("流量超标了会不会被限制")
+    assert ans is not None
+    assert "降速" in ans.text, ans.text
+    assert ans.citations[0]["section"] == "2.4.1"
