@@ -158,7 +158,8 @@ class AnswerSelector:
         prior = {name: score / top for name, score in sections}
         qgrams, numbers = bigrams(question), asked_numbers(question)
         unit = asked_unit(question, qtype)
-        named = numbers | domain_terms_in(question)
+        terms = domain_terms_in(question)
+        named = numbers | terms
         cos = self._passages[cands] @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
         bm = np.asarray(self._keyword_scores(question, cands))
         faq_sim = self._faq_similarity(cands, query_vector)
@@ -175,7 +176,7 @@ class AnswerSelector:
             if qtype == "procedure" and self._asks_otherwise(i, qtype):
                 out[j, 4] *= OTHER_KIND_FIGURE
             about = self._leads_with(i, topic) if topic else out[j, 3] >= ABOUT_FAQ_MATCH
-            if qtype == "yesno" and not (about and self._opener_agrees(i, question, faq_sim[j])):
+            if qtype == "yesno" and not (about and self._opener_agrees(i, question, faq_sim[j], terms)):
                 out[j, 4] = 0.0
             out[j, 5] = named_share(self._lower_bodies[i], named) + number_with_unit(body, numbers, unit)
         if qtype == "yesno":
@@ -192,13 +193,14 @@ class AnswerSelector:
         「宽带拆机需要归还光猫吗」, cosine 0.85)."""
         if question_type(question) != "yesno":
             return True
-        return self._opener_agrees(i, question, self._faq_similarity([i], query_vector)[0])
+        match = self._faq_similarity([i], query_vector)[0]
+        return self._opener_agrees(i, question, match, domain_terms_in(question))
 
-    def _opener_agrees(self, i: int, question: str, faq_match: float) -> bool:
+    def _opener_agrees(self, i: int, question: str, faq_match: float, terms: set[str]) -> bool:
         chunk = self.chunks[i]
         if chunk.kind != "faq" or not chunk.title_path or faq_match >= SAME_FAQ_QUESTION:
             return True
-        return opener_agrees(question, chunk.title_path[-1], domain_terms_in(question))
+        return opener_agrees(question, chunk.title_path[-1], terms)
 
     def _closest_faq(self, query_vector: Vectors, cands: list[int], qtype: str | None) -> dict[int, float]:
         """The FAQ passage whose question is closest to the customer's, if that is very close, asks the
