@@ -46,7 +46,7 @@ QUESTION_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     # 「会被限制吗」 asks whether it happens (a yes or no), not the conditions one must meet.
-    ("conditions", re.compile(r"条件|(?<!被)限制|资格|前提|规则|门槛|谁能办|哪些人")),
+    ("conditions", re.compile(r"条件|(?<!被)限制|资格|前提|规则|门槛|谁能办|哪些人|(什么|哪些|啥)情况下")),
     (
         "amount",
         re.compile(
@@ -69,7 +69,10 @@ FIGURES: dict[str, re.Pattern[str]] = {
     "information": re.compile(r"姓名|联系电话|地址|账号|现象"),
     "time": re.compile(r"\d+\s*(小时|个工作日|工作日|天|分钟|秒)|次月1日|立即生效"),
     "materials": re.compile(r"身份证|证件|户口本|护照|证明|合同|学生证|授权码|申请表"),
-    "conditions": re.compile(r"实名|欠费|正常使用|满足|前提|年满|周岁|及以上|监护人|必须|要求|只限|不能"),
+    # A threshold (满150元后降速, 年满60周岁) is a condition too.
+    "conditions": re.compile(
+        r"实名|欠费|正常使用|满足|前提|年满|满\d|周岁|及以上|监护人|必须|要求|只限|不能"
+    ),
     "amount": re.compile(r"\d+(\.\d+)?\s*(元|%|GB|张|周岁|Mbps)"),
     "yesno": re.compile(r"^(可以|不能|不用|不会|会|需要|不需要|不是|能|有)[。，,！]"),
     "procedure": re.compile(r"第一步|首先|步骤|先|然后|再|APP|网上营业厅|客服热线|营业厅"),

@@ -426,3 +426,17 @@ def test_data_over_the_plan_being_restricted_is_answered_with_the_slow_down(real
     assert ans is not None
     assert "降速" in ans.text, ans.text
     assert ans.citations[0]["section"] == "2.4.1"
+
+
+def test_a_threshold_is_a_condition_and_in_what_case_asks_for_one() -> None:
+    assert question_type("流量什么情况下会降速") == "conditions"
+    assert figure_strength("conditions", "当月超出费用满150元后降速到1Mbps。") > 0
+
+
+@pytest.mark.parametrize("question", ["流量降速有什么条件", "流量什么情况下会降速"])
+def test_when_data_slows_down_is_answered_with_the_cap(real_kb: KnowledgeBase, question: str) -> None:
+    """The conditions of 降速 are the overage cap (满150元后降速到1Mbps), not a top-up's refund rules."""
+    ans = real_kb.answer(question)
+    assert ans is not None
+    assert "降速到1Mbps" in ans.text, ans.text
+    assert ans.citations[0]["section"] == "2.4.1"
