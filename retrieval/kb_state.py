@@ -6,6 +6,7 @@ sees half of a rebuilt version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,8 @@ class LoadedIndex:
     section_chunk: dict[str, int]  # first guide/FAQ passage of each section (shown for question hits)
     has_questions: bool  # typical questions indexed: they decide confidence (see _confident)
     out_of_domain: OutOfDomainTerms  # other organisations' names the gate looks for
+    faq_chunks: dict[str, Chunk]  # chunk id -> FAQ chunk (an answer cites all its 依据 sections)
+    guide_titles: dict[str, str]  # section -> title of its first guide passage (what a citation names)
     selector: AnswerSelector | None = None  # set once the embedder is there (FAQ questions embedded)
 
 
@@ -52,7 +55,22 @@ def load_index(index_dir: Path, out_of_domain_path: Path) -> LoadedIndex:
         section_chunks(chunks),
         any(c.kind == "question" for c in chunks),
         OutOfDomainTerms.build(read_terms(out_of_domain_path), (c.text for c in chunks)),
+        first_by(chunks, lambda c: c.chunk_id if c.kind == "faq" else None),
+        {
+            s: c.title
+            for s, c in first_by(chunks, lambda c: c.section if c.kind in ("guide", "seed") else None).items()
+        },
     )
+
+
+def first_by(chunks: list[Chunk], key: Callable[[Chunk], str | None]) -> dict[str, Chunk]:
+    """The first chunk of each key (None: left out), looked up per answer instead of scanned for."""
+    out: dict[str, Chunk] = {}
+    for c in chunks:
+        k = key(c)
+        if k is not None and k not in out:
+            out[k] = c
+    return out
 
 
 def stored_vectors(index: faiss.Index) -> np.ndarray:

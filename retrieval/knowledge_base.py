@@ -219,13 +219,10 @@ class KnowledgeBase:
         return KbAnswer(text, cites)
 
     def _faq_chunk(self, hit: Hit) -> Chunk | None:
-        return next((c for c in self._state.chunks if c.chunk_id == hit.chunk_id and c.kind == "faq"), None)
+        return self._state.faq_chunks.get(hit.chunk_id)
 
     def _guide_title(self, section: str) -> str | None:
-        for c in self._state.chunks:
-            if c.kind in ("guide", "seed") and c.section == section:
-                return c.title
-        return None
+        return self._state.guide_titles.get(section)
 
 
 _instance: KnowledgeBase | None = None
