@@ -119,33 +119,34 @@ class KnowledgeBase:
                 fused = rrf([dense, sparse], [s.dense_weight, s.bm25_weight], s.rrf_k)
             else:
                 fused = weighted([dense, sparse], [s.dense_weight, s.bm25_weight])
-        weights = {"faq": s.faq_weight, "question": s.question_weight}
-        best: dict[str, tuple[float, float, int | None]] = {}  # section -> score, cosine, shown chunk
-        order: list[str] = []
+        weight = {"faq": s.faq_weight, "question": s.question_weight}
+        # Section key and kind per chunk come from lists built at load: this loop runs over up to
+        # 160 fused candidates per query. Sections keep the order first met in (ties sort stably).
+        keys, kinds = state.section_keys, state.kinds
+        best: dict[str, float] = {}  # section -> its best weighted score
+        best_cos: dict[str, float] = {}  # section -> its best dense cosine
+        shown: dict[str, int | None] = {}  # section -> its first passage (not a typical question)
         for i, sc in fused:
-            chunk = state.chunks[i]
-            key = chunk.section or chunk.chunk_id
-            score = sc * weights.get(chunk.kind, 1.0)
-            shown = None if chunk.kind == "question" else i
+            key, kind, c = keys[i], kinds[i], cos.get(i, 0.0)
+            score = sc * weight.get(kind, 1.0)
             if key not in best:
-                order.append(key)
-                best[key] = (score, cos.get(i, 0.0), shown)
+                best[key], best_cos[key], shown[key] = score, c, None if kind == "question" else i
                 continue
-            old_score, old_cos, old_shown = best[key]
-            best[key] = (
-                max(old_score, score),
-                max(old_cos, cos.get(i, 0.0)),
-                old_shown if old_shown is not None else shown,
-            )
-        ranked = sorted(order, key=lambda key: -best[key][0])
-        sections = [(key, best[key][0]) for key in ranked[: k or s.top_k]]
+            if score > best[key]:
+                best[key] = score
+            if c > best_cos[key]:
+                best_cos[key] = c
+            if shown[key] is None and kind != "question":
+                shown[key] = i
+        ranked = sorted(best, key=lambda key: -best[key])[: k or s.top_k]
+        sections = [(key, best[key]) for key in ranked]
         out = []
-        for key in ranked[: k or s.top_k]:
-            score, cosine, shown = best[key]
-            if shown is None:
-                shown = state.section_chunk.get(key)
-            if shown is not None:
-                out.append((shown, score, cosine))
+        for key in ranked:
+            passage = shown[key]
+            if passage is None:
+                passage = state.section_chunk.get(key)
+            if passage is not None:
+                out.append((passage, best[key], best_cos[key]))
         return Trace(out, dense, sparse, sections, qvec)
 
     def explain(self, query: str, k: int | None = None) -> tuple[Trace, SearchResponse]:
