@@ -22,6 +22,8 @@ def weighted(rankings: list[list[tuple[int, float]]], weights: list[float]) -> l
             continue
         vals = [s for _, s in ranking]
         lo, hi = min(vals), max(vals)
+        span = hi - lo  # once per ranking, not per candidate (run per query over 80 + 80)
+        get = scores.get
         for idx, s in ranking:
-            scores[idx] = scores.get(idx, 0.0) + w * ((s - lo) / (hi - lo) if hi > lo else 1.0)
+            scores[idx] = get(idx, 0.0) + w * ((s - lo) / span if hi > lo else 1.0)
     return sorted(scores.items(), key=lambda x: -x[1])

@@ -36,6 +36,7 @@ class LoadedIndex:
     out_of_domain: OutOfDomainTerms  # other organisations' names the gate looks for
     section_keys: list[str]  # per chunk: the section it votes for (its own id when it has none)
     kinds: list[str]  # per chunk: guide, seed, faq, question, document
+    sources: list[str]  # per chunk: its document's file name (what a hit shows as its source)
     faq_chunks: dict[str, Chunk]  # chunk id -> FAQ chunk (an answer cites all its 依据 sections)
     guide_titles: dict[str, str]  # section -> title of its first guide passage (what a citation names)
     selector: AnswerSelector | None = None  # set once the embedder is there (FAQ questions embedded)
@@ -59,6 +60,7 @@ def load_index(index_dir: Path, out_of_domain_path: Path) -> LoadedIndex:
         OutOfDomainTerms.build(read_terms(out_of_domain_path), (c.text for c in chunks)),
         [c.section or c.chunk_id for c in chunks],
         [c.kind for c in chunks],
+        [Path(c.doc).name for c in chunks],
         first_by(chunks, lambda c: c.chunk_id if c.kind == "faq" else None),
         {
             s: c.title

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from rank_bm25 import BM25Okapi
 
 from retrieval.tokenizer import tokenize
+
+
+@lru_cache(maxsize=8)
+def query_tokens(query: str) -> tuple[str, ...]:
+    """A question's tokens: ranking and answer selection both score the same normalised question,
+    so one answer runs jieba on it once (too few entries to carry between questions)."""
+    return tuple(tokenize(query))
 
 
 class KeywordIndex:
@@ -31,14 +40,14 @@ class KeywordIndex:
         self._postings = {t: (np.array(ids), np.array(tfs)) for t, (ids, tfs) in postings.items()}
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        tokens = tokenize(query)
+        tokens = query_tokens(query)
         if not tokens:
             return []
         scores = self._all_scores(tokens)
         order = np.argsort(-scores, kind="stable")[:k]  # stable: ties keep document order
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
 
-    def _all_scores(self, tokens: list[str]) -> np.ndarray:
+    def _all_scores(self, tokens: tuple[str, ...] | list[str]) -> np.ndarray:
         """`BM25Okapi.get_scores(tokens)`: a document without the token adds 0 there, so only the
         token's postings are touched (a repeated token counts again, as there)."""
         bm = self._bm25
@@ -54,7 +63,7 @@ class KeywordIndex:
     def scores(self, query: str, ids: list[int]) -> list[float]:
         """BM25 (Okapi, as `search`) of `query` against the given documents only: answer selection's
         candidates, a few dozen dict lookups instead of a pass over every document."""
-        tokens = tokenize(query)
+        tokens = query_tokens(query)
         bm = self._bm25
         out = []
         for i in ids:

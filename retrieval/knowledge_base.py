@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -158,14 +157,14 @@ class KnowledgeBase:
         return self._response(query, self._rank(query, "hybrid", k))
 
     def _response(self, query: str, trace: Trace) -> SearchResponse:
-        ranked, dense, chunks = trace.ranked, trace.dense, self._state.chunks
+        ranked, dense, chunks, sources = trace.ranked, trace.dense, self._state.chunks, self._state.sources
         hits = [
             Hit(
                 chunks[i].section,
                 chunks[i].title,
                 chunks[i].text,
                 sc,
-                Path(chunks[i].doc).name,
+                sources[i],
                 chunks[i].chunk_id,
                 chunks[i].doc,
                 cs,
@@ -203,7 +202,7 @@ class KnowledgeBase:
             i = selector.select(asked, np.asarray(trace.query_vector), trace.sections)
             if i is not None:
                 c = chunks[i]
-                best = Hit(c.section, c.title, c.text, best.score, Path(c.doc).name, c.chunk_id, c.doc)
+                best = Hit(c.section, c.title, c.text, best.score, self._state.sources[i], c.chunk_id, c.doc)
                 opener = selector.keeps_opener(i, asked, np.asarray(trace.query_vector))
         section_title = best.title
         sections = [best.section] if best.section else []
