@@ -60,7 +60,8 @@ class VectorIndex:
 
     def search(self, query: Vectors, k: int) -> list[tuple[int, float]]:
         scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        # tolist: the same ints and floats, without a numpy scalar per candidate (80 per query).
+        return [(i, s) for i, s in zip(ids[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
