@@ -67,7 +67,7 @@ class KeywordIndex:
         bm = self._bm25
         out = []
         for i in ids:
-            freqs, norm = bm.doc_freqs[i], bm.k1 * (1 - bm.b + bm.b * bm.doc_len[i] / bm.avgdl)
+            freqs, norm = bm.doc_freqs[i], float(self._norm[i])  # the length normalisation built at load
             out.append(
                 sum(
                     bm.idf.get(t, 0.0) * freqs[t] * (bm.k1 + 1) / (freqs[t] + norm)
